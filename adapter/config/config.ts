@@ -1,0 +1,106 @@
+import os from 'node:os';
+import path from 'node:path';
+import { environmentSchema } from './schema';
+
+export interface AdapterConfig {
+  port: number;
+  host: string;
+  logLevel: string;
+  engine: {
+    /** Command line to launch, or undefined in attach mode. */
+    command: string | undefined;
+    port: number;
+    url: string;
+    startTimeoutMs: number;
+    healthIntervalMs: number;
+    restartMaxBackoffMs: number;
+    stopTimeoutMs: number;
+    warmupLanguages: string[];
+    exitOnStartFailure: boolean;
+    bodyLimitBytes: number;
+    deadlineMarginMs: number;
+  };
+  defaultLanguage: string;
+  defaultTimeoutSeconds: number;
+  maxTimeoutSeconds: number;
+  outputMaxBytes: number;
+  maxConcurrentJobs: number;
+  bodyLimitBytes: number;
+  allowPackageManagement: boolean;
+  shutdownGraceMs: number;
+  identifiersTracked: number;
+  files: {
+    /** Root folder; each identifier gets a subfolder. */
+    dir: string;
+    maxFileBytes: number;
+    maxCount: number;
+    maxTotalBytes: number;
+  };
+  pythonResult: boolean;
+  executionsKept: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig {
+  // Empty strings mean "unset", as they do for most shells' `VAR= cmd`.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        return `${name}=${JSON.stringify(present[name] ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  if (e.DEFAULT_TIMEOUT_SECONDS > e.MAX_TIMEOUT_SECONDS) {
+    throw new ConfigError([
+      `DEFAULT_TIMEOUT_SECONDS=${e.DEFAULT_TIMEOUT_SECONDS}: must not exceed MAX_TIMEOUT_SECONDS=${e.MAX_TIMEOUT_SECONDS}`,
+    ]);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    engine: {
+      command: e.ENGINE_COMMAND || undefined,
+      port: e.ENGINE_PORT,
+      url: (e.ENGINE_URL ?? `http://127.0.0.1:${e.ENGINE_PORT}`).replace(/\/+$/, ''),
+      startTimeoutMs: e.ENGINE_START_TIMEOUT_MS,
+      healthIntervalMs: e.ENGINE_HEALTH_INTERVAL_MS,
+      restartMaxBackoffMs: e.ENGINE_RESTART_MAX_BACKOFF_MS,
+      stopTimeoutMs: e.ENGINE_STOP_TIMEOUT_MS,
+      warmupLanguages: e.ENGINE_WARMUP_LANGUAGES,
+      exitOnStartFailure: e.ENGINE_EXIT_ON_START_FAILURE,
+      bodyLimitBytes: e.ENGINE_BODY_LIMIT_BYTES,
+      deadlineMarginMs: e.ENGINE_DEADLINE_MARGIN_MS,
+    },
+    defaultLanguage: e.DEFAULT_LANGUAGE,
+    defaultTimeoutSeconds: e.DEFAULT_TIMEOUT_SECONDS,
+    maxTimeoutSeconds: e.MAX_TIMEOUT_SECONDS,
+    outputMaxBytes: e.OUTPUT_MAX_BYTES,
+    maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    allowPackageManagement: e.ALLOW_PACKAGE_MANAGEMENT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    identifiersTracked: e.IDENTIFIERS_TRACKED,
+    files: {
+      dir: e.FILES_DIR ?? path.join(os.tmpdir(), 'piston-session-adapter', 'files'),
+      maxFileBytes: e.FILE_MAX_BYTES,
+      maxCount: e.FILES_MAX_COUNT,
+      maxTotalBytes: e.FILES_MAX_TOTAL_BYTES,
+    },
+    pythonResult: e.PYTHON_RESULT,
+    executionsKept: e.EXECUTIONS_KEPT,
+  };
+}

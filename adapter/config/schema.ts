@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/** Environment variables that accept "true/false/1/0/yes/no" as booleans. */
+const booleanFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((value) => ['true', 'false', '1', '0', 'yes', 'no', ''].includes(value), {
+    message: 'expected true or false',
+  })
+  .transform((value) => ['true', '1', 'yes'].includes(value));
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+/**
+ * Every setting the adapter reads, by environment variable name. Defaults suit a session
+ * container: Piston on loopback port 2001, the adapter on 2000.
+ */
+export const environmentSchema = z.object({
+  PORT: port.default(2000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  /** A command line that launches the engine; absent means attach to ENGINE_URL. */
+  ENGINE_COMMAND: z.string().trim().optional(),
+  /** Loopback port the launched engine binds; 0 picks a free one. */
+  ENGINE_PORT: port.default(2001),
+  /** Where the engine answers; defaults to 127.0.0.1:ENGINE_PORT. */
+  ENGINE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ENGINE_START_TIMEOUT_MS: positiveInt.default(60_000),
+  ENGINE_HEALTH_INTERVAL_MS: positiveInt.default(2_000),
+  ENGINE_RESTART_MAX_BACKOFF_MS: positiveInt.default(10_000),
+  ENGINE_STOP_TIMEOUT_MS: positiveInt.default(5_000),
+  ENGINE_WARMUP_LANGUAGES: commaList.default([]),
+  /** Exit non-zero when the engine never becomes healthy, instead of serving degraded. */
+  ENGINE_EXIT_ON_START_FAILURE: booleanFlag.default(false),
+  /**
+   * Added to the run timeout to get the deadline of an engine call: room for the compile
+   * stage (Piston's default compile limit is 10 s) and the engine's own bookkeeping.
+   */
+  ENGINE_DEADLINE_MARGIN_MS: positiveInt.default(15_000),
+  /** Largest JSON body the engine accepts (Piston: express.json limit of 100 kB). */
+  ENGINE_BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
+
+  DEFAULT_LANGUAGE: z.string().trim().min(1).default('python'),
+  /** Run timeout used when a request gives none. */
+  DEFAULT_TIMEOUT_SECONDS: positiveInt.default(60),
+  /** Requests asking for more are clamped to this; Azure's interpreter allows 220 s. */
+  MAX_TIMEOUT_SECONDS: positiveInt.default(220),
+  /** Per-stream output limit handed to the engine (Piston's own default is 1024 bytes). */
+  OUTPUT_MAX_BYTES: positiveInt.default(256 * 1024),
+  /** Engine job slots; also the adapter's default concurrency. */
+  MAX_CONCURRENT_JOBS: positiveInt.default(64),
+  /** Largest request body the adapter reads. */
+  BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
+  /** Let /api/v2/packages install and remove runtimes (off: sessions must not change them). */
+  ALLOW_PACKAGE_MANAGEMENT: booleanFlag.default(false),
+  SHUTDOWN_GRACE_MS: nonNegativeInt.default(10_000),
+  /** Where uploaded files are kept, one folder per session identifier (/mnt/data in the image). */
+  FILES_DIR: z.string().trim().min(1).optional(),
+  FILE_MAX_BYTES: positiveInt.default(128 * 1024 * 1024),
+  FILES_MAX_COUNT: positiveInt.default(100),
+  FILES_MAX_TOTAL_BYTES: positiveInt.default(512 * 1024 * 1024),
+  /** Evaluate Python's last expression into `result`, as Azure's interpreter does. */
+  PYTHON_RESULT: booleanFlag.default(true),
+  /** How many recent executions GET /executions/{id} can return. */
+  EXECUTIONS_KEPT: positiveInt.default(100),
+  /** How many session identifiers GET / remembers. */
+  IDENTIFIERS_TRACKED: positiveInt.default(1_000),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
