@@ -1,0 +1,22 @@
+import type { Request, Response } from 'express';
+
+/** What handlers learn about a request that the access log and counters need. */
+export interface RequestContext {
+  identifier: string | undefined;
+  language?: string;
+  errorCode?: string;
+  /** Overrides the matched express route in the access log (middleware has none). */
+  route?: string;
+}
+
+/** Azure session ids: 4-128 characters; anything else is logged as absent, never refused. */
+const IDENTIFIER_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+export function identifierOf(req: Request): string | undefined {
+  const value = req.query['identifier'];
+  return typeof value === 'string' && IDENTIFIER_PATTERN.test(value) ? value : undefined;
+}
+
+export function contextOf(res: Response): RequestContext {
+  return res.locals as RequestContext;
+}

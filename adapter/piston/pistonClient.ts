@@ -1,0 +1,121 @@
+import { Pool } from 'undici';
+import { classifyEngineFailure, EngineError } from './engineError';
+import type { PistonExecuteRequest, PistonExecuteResponse, PistonRuntime } from './types';
+
+export interface PistonClientOptions {
+  /** Upper bound on sockets to the engine; beyond it requests wait inside undici. */
+  connections: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Whole-call deadline, from sending to the last byte of the answer. */
+  timeoutMs: number;
+}
+
+/**
+ * Talks Piston API v2 over a pool of kept-alive connections. Opening a connection per
+ * request costs more than the whole adapter hop, so sockets are reused; the pool bounds them.
+ */
+export class PistonClient {
+  private readonly pool: Pool;
+
+  constructor(
+    readonly baseUrl: string,
+    options: PistonClientOptions,
+  ) {
+    this.pool = new Pool(baseUrl, {
+      connections: options.connections,
+      // Piston (express on node:http) closes idle sockets after 5 s; leave before it does so
+      // a request is never written into a socket the server is closing.
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 4_000,
+      connect: { timeout: 2_000 },
+    });
+  }
+
+  async runtimes(options: CallOptions): Promise<PistonRuntime[]> {
+    const body = await this.call('GET', '/api/v2/runtimes', undefined, options);
+    if (!Array.isArray(body)) {
+      throw new EngineError('bad_response', 'engine runtimes list is not an array', { body });
+    }
+    return body as PistonRuntime[];
+  }
+
+  async execute(
+    request: PistonExecuteRequest,
+    options: CallOptions,
+  ): Promise<PistonExecuteResponse> {
+    const body = await this.call('POST', '/api/v2/execute', JSON.stringify(request), options);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new EngineError('bad_response', 'engine execute answer is not a JSON object', { body });
+    }
+    return body as PistonExecuteResponse;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    payload: string | undefined,
+    options: CallOptions,
+  ): Promise<unknown> {
+    const deadline = AbortSignal.timeout(options.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.pool.request({
+        method,
+        path,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+        body: payload,
+        signal,
+      });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      if (deadline.aborted && !options.signal?.aborted) {
+        throw new EngineError(
+          'timeout',
+          `engine did not answer ${method} ${path} within ${options.timeoutMs} ms`,
+          { cause: error },
+        );
+      }
+      throw classifyEngineFailure(error, signal);
+    }
+    let parsed: unknown;
+    try {
+      parsed = text.length === 0 ? undefined : JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    if (status >= 400) {
+      throw new EngineError('bad_status', describeEngineRejection(status, parsed), {
+        status,
+        body: parsed,
+      });
+    }
+    if (parsed === undefined || typeof parsed === 'string') {
+      throw new EngineError('bad_response', `engine answered ${status} without JSON`, {
+        status,
+        body: parsed,
+      });
+    }
+    return parsed;
+  }
+}
+
+/** Piston's error bodies are {message}, {stack} or empty; keep the first line that says why. */
+function describeEngineRejection(status: number, body: unknown): string {
+  if (body && typeof body === 'object') {
+    const { message, stack } = body as { message?: unknown; stack?: unknown };
+    if (typeof message === 'string' && message) return message;
+    if (typeof stack === 'string' && stack) return stack.split('\n')[0] ?? stack;
+  }
+  if (typeof body === 'string' && body) return body.slice(0, 200);
+  return `engine answered ${status} with no reason`;
+}
