@@ -1,0 +1,85 @@
+import type { AdapterConfig } from '../config/config';
+import type { EngineState } from '../engine/engineState';
+import type { Logger } from '../logging/logger';
+import { AttachedEngine } from './attachedEngine';
+import { probeRuntimes, type HealthProbe, type PollTiming } from './healthPoll';
+import type { StartOutcome } from './startLatch';
+import { SupervisedEngine } from './supervisedEngine';
+
+export type { StartOutcome } from './startLatch';
+
+/**
+ * Keeps EngineState accurate for the HTTP app: launches (or attaches to) the engine, waits for
+ * it to answer, restarts it when it dies, and stops it on shutdown.
+ */
+export interface Supervisor {
+  /**
+   * Resolves on the first outcome: ready, degraded (the engine exited or did not answer by
+   * ENGINE_START_TIMEOUT_MS), or stopped. Supervision continues in the background.
+   */
+  start(): Promise<StartOutcome>;
+  /** Stops supervising and the engine (SIGTERM, then SIGKILL); bounded by the stop timeout. */
+  stop(): Promise<void>;
+  /** Last resort when the adapter itself is exiting: SIGKILL the engine's group, synchronously. */
+  killNow(): void;
+}
+
+export interface SupervisorTiming {
+  poll: PollTiming;
+  /** First restart delay; doubles per consecutive failure up to ENGINE_RESTART_MAX_BACKOFF_MS. */
+  restartBaseMs: number;
+  /** A run ready this long resets the restart backoff. */
+  stableAfterMs: number;
+}
+
+export interface SupervisorOptions {
+  config: AdapterConfig;
+  engineState: EngineState;
+  logger: Logger;
+  /** Overrides, for tests. */
+  timing?: Partial<Omit<SupervisorTiming, 'poll'>> & { poll?: Partial<PollTiming> };
+  probe?: HealthProbe;
+}
+
+/** What the engine classes receive: options with every default filled in. */
+export interface ResolvedSupervisorOptions {
+  config: AdapterConfig;
+  engineState: EngineState;
+  logger: Logger;
+  timing: SupervisorTiming;
+  probe: HealthProbe;
+}
+
+export function defaultTiming(config: AdapterConfig): SupervisorTiming {
+  return {
+    poll: {
+      // Piston answers within ~1 s of launch: poll fast at first, then back off.
+      initialIntervalMs: 25,
+      factor: 1.5,
+      maxIntervalMs: 500,
+      lateIntervalMs: config.engine.healthIntervalMs,
+      probeTimeoutMs: 2_000,
+    },
+    restartBaseMs: 250,
+    stableAfterMs: 30_000,
+  };
+}
+
+export function createSupervisor(options: SupervisorOptions): Supervisor {
+  const defaults = defaultTiming(options.config);
+  const resolved: ResolvedSupervisorOptions = {
+    config: options.config,
+    engineState: options.engineState,
+    logger: options.logger.child({ component: 'supervisor' }),
+    probe: options.probe ?? probeRuntimes,
+    timing: {
+      ...defaults,
+      ...options.timing,
+      poll: { ...defaults.poll, ...options.timing?.poll },
+    },
+  };
+  const command = options.config.engine.command;
+  return command === undefined
+    ? new AttachedEngine(resolved)
+    : new SupervisedEngine(resolved, command);
+}

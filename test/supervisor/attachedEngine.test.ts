@@ -1,0 +1,81 @@
+/** Attach mode's state machine, with the health probe faked. */
+import { loadConfig } from '../../adapter/config/config';
+import { EngineState, type EngineSnapshot } from '../../adapter/engine/engineState';
+import { createLogger } from '../../adapter/logging/logger';
+import type { HealthProbe } from '../../adapter/supervisor/healthPoll';
+import { createSupervisor, type Supervisor } from '../../adapter/supervisor/supervisor';
+import { waitFor } from '../support/waitFor';
+
+let answering: boolean;
+let supervisor: Supervisor | undefined;
+let engineState: EngineState;
+let changes: EngineSnapshot[];
+
+const probe: HealthProbe = async () =>
+  answering ? { ok: true, runtimes: 3 } : { ok: false, error: 'ECONNREFUSED: connect' };
+
+function start(env: Record<string, string> = {}) {
+  const config = loadConfig({
+    ENGINE_URL: 'http://engine.test:2001',
+    ENGINE_HEALTH_INTERVAL_MS: '10',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  engineState = new EngineState({ mode: 'attached', url: config.engine.url });
+  engineState.on('change', (snapshot) => changes.push(snapshot));
+  supervisor = createSupervisor({
+    config,
+    engineState,
+    logger: createLogger('silent'),
+    probe,
+    timing: { poll: { initialIntervalMs: 2, maxIntervalMs: 10, probeTimeoutMs: 50 } },
+  });
+  return supervisor.start();
+}
+
+beforeEach(() => {
+  answering = true;
+  changes = [];
+});
+
+afterEach(async () => {
+  await supervisor?.stop();
+  supervisor = undefined;
+});
+
+test('moves between ready and degraded as the periodic check finds the engine', async () => {
+  await expect(start()).resolves.toMatchObject({ ready: true });
+  expect(engineState.snapshot()).toMatchObject({ state: 'ready', pid: null, generation: 1 });
+
+  answering = false;
+  await waitFor(() => engineState.snapshot().state === 'degraded', { what: 'degraded' });
+  expect(engineState.snapshot().reason).toBe(
+    'engine at http://engine.test:2001 stopped answering GET /api/v2/runtimes: ECONNREFUSED: connect',
+  );
+
+  answering = true;
+  await waitFor(() => engineState.isReady(), { what: 'ready again' });
+  expect(engineState.snapshot().generation).toBe(2);
+});
+
+test('not answering by the deadline: degraded with the reason, ready when it comes', async () => {
+  answering = false;
+  const outcome = await start({ ENGINE_START_TIMEOUT_MS: '50' });
+  expect(outcome).toMatchObject({
+    ready: false,
+    reason:
+      'engine at http://engine.test:2001 did not answer GET /api/v2/runtimes within 50 ms: ECONNREFUSED: connect',
+  });
+  expect(engineState.snapshot().state).toBe('degraded');
+
+  answering = true;
+  await waitFor(() => engineState.isReady(), { what: 'ready' });
+});
+
+test('stop: state stopping, and a start still waiting resolves as not ready', async () => {
+  answering = false;
+  const started = start();
+  await supervisor?.stop();
+  await expect(started).resolves.toMatchObject({ ready: false });
+  expect(engineState.snapshot().state).toBe('stopping');
+});
