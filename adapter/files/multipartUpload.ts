@@ -1,0 +1,193 @@
+import busboy from 'busboy';
+import type { Request } from 'express';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HttpError } from '../http/httpError';
+import { fileTooLarge } from './fileErrors';
+
+export interface UploadOptions {
+  /** The multipart field that carries the file (Azure's clients all use "file"). */
+  field: string;
+  maxFileBytes: number;
+  /** Checks and cleans the client's filename before a byte is written; throws to refuse. */
+  nameOf: (filename: string | undefined) => string;
+  /**
+   * A fresh path in an existing folder to stream the bytes to; the caller moves it into
+   * place. Known up front so the file stream is piped the moment it appears: an error on it
+   * before that would find no listener.
+   */
+  tempPath: string;
+}
+
+export interface ReceivedUpload {
+  name: string;
+  tempPath: string;
+  size: number;
+}
+
+interface UploadState {
+  write?: Promise<ReceivedUpload>;
+  /** A refusal decided while the body still streams; answered once it has been read. */
+  refusal?: unknown;
+  /** A disk error, which outranks the parse failure it causes. */
+  diskFailure?: unknown;
+  fileFields: string[];
+}
+
+/**
+ * Reads a multipart/form-data upload of one file, streaming it to disk while the size limit
+ * is enforced, never holding the file in memory. Resolves once the whole body has been read,
+ * with the bytes in a temporary file; every refusal removes what was written.
+ */
+export async function receiveUpload(req: Request, options: UploadOptions): Promise<ReceivedUpload> {
+  if (!req.is('multipart/form-data')) {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `upload a file as multipart/form-data in field "${options.field}" (received content-type: ${req.headers['content-type'] ?? 'none'})`,
+    );
+  }
+  const parser = createParser(req, options.maxFileBytes);
+  const state: UploadState = { fileFields: [] };
+
+  parser.on('file', (field: string, stream: Readable, info: busboy.FileInfo) => {
+    state.fileFields.push(field);
+    if (field !== options.field || state.write !== undefined || state.refusal !== undefined) {
+      if (field === options.field && state.write !== undefined) {
+        state.refusal ??= new HttpError(
+          400,
+          'one_file_per_upload',
+          `send one file per upload; field "${options.field}" came more than once`,
+        );
+      }
+      stream.resume(); // skipped parts must still be read for the parse to go on
+      return;
+    }
+    let name: string;
+    try {
+      name = options.nameOf(info.filename);
+    } catch (error) {
+      state.refusal = error;
+      stream.resume();
+      return;
+    }
+    state.write = writeToDisk(name, stream, options);
+    state.write.catch((error: unknown) => {
+      // busboy waits forever on a file stream nobody reads any more: stop the parse.
+      if (!(error instanceof HttpError) && !parser.destroyed) {
+        state.diskFailure = error;
+        parser.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  });
+
+  try {
+    await parse(req, parser);
+  } catch (error) {
+    await discard(state.write);
+    throw state.diskFailure ?? error;
+  }
+  if (state.refusal !== undefined) {
+    await discard(state.write);
+    throw state.refusal;
+  }
+  if (state.write === undefined) {
+    const received = state.fileFields.length > 0 ? state.fileFields.join(', ') : 'none';
+    throw new HttpError(
+      400,
+      'missing_file',
+      `the multipart body has no file in field "${options.field}" (file fields received: ${received})`,
+      { field: options.field, received: state.fileFields },
+    );
+  }
+  return state.write;
+}
+
+function createParser(req: Request, maxFileBytes: number): busboy.Busboy {
+  try {
+    return busboy({
+      headers: req.headers,
+      // Keep "/mnt/data/x.csv" and "../x" as sent: the name is checked, not silently cut.
+      preservePath: true,
+      // Python and JavaScript clients send UTF-8 filenames unencoded; busboy assumes latin1.
+      defParamCharset: 'utf8',
+      // busboy reports "limit" when a file reaches fileSize, so a file of exactly the
+      // maximum would count as too large: allow one byte more and treat that as over.
+      limits: { fileSize: maxFileBytes + 1 },
+    });
+  } catch (error) {
+    throw new HttpError(
+      400,
+      'invalid_multipart',
+      `the multipart body cannot be read: ${messageOf(error)}`,
+    );
+  }
+}
+
+/**
+ * Feeds the request to busboy until it has read the whole body. On a failure the rest of
+ * the body is drained rather than the connection cut, so the client reads the error reply.
+ */
+function parse(req: Request, parser: busboy.Busboy): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      req.unpipe(parser);
+      req.resume();
+      parser.destroy();
+      reject(error);
+    };
+    parser.once('close', () => {
+      settled = true;
+      resolve();
+    });
+    // `on`, not `once`: busboy may report again while it is destroyed, and an 'error'
+    // without a listener would crash the process.
+    parser.on('error', (error: unknown) =>
+      fail(
+        new HttpError(
+          400,
+          'invalid_multipart',
+          `the multipart body cannot be read: ${messageOf(error)}`,
+        ),
+      ),
+    );
+    req.once('close', () => {
+      if (!req.complete) {
+        fail(new HttpError(400, 'request_aborted', 'the client aborted the upload'));
+      }
+    });
+    req.pipe(parser);
+  });
+}
+
+async function writeToDisk(
+  name: string,
+  stream: Readable & { truncated?: boolean },
+  options: UploadOptions,
+): Promise<ReceivedUpload> {
+  const { tempPath } = options;
+  const file = createWriteStream(tempPath, { flags: 'wx' });
+  try {
+    await pipeline(stream, file);
+    if (stream.truncated === true) throw fileTooLarge(name, options.maxFileBytes);
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    throw error;
+  }
+  return { name, tempPath, size: file.bytesWritten };
+}
+
+/** Waits for a write to settle and removes its file, whatever the outcome. */
+async function discard(write: Promise<ReceivedUpload> | undefined): Promise<void> {
+  const written = await write?.catch(() => undefined);
+  if (written !== undefined) await rm(written.tempPath, { force: true });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
