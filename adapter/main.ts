@@ -3,6 +3,7 @@
  * attaches to the engine, waits until it answers (or is known not to), and only then opens
  * port 2000, so a request is never answered by nobody.
  */
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig, type AdapterConfig } from './config/config';
 import { EngineState } from './engine/engineState';
 import { createApp } from './http/app';
@@ -10,6 +11,17 @@ import { createLogger, type Logger } from './logging/logger';
 import { openIngress } from './supervisor/ingress';
 import { Shutdown } from './supervisor/shutdown';
 import { createSupervisor, type Supervisor } from './supervisor/supervisor';
+
+// The session container is small and the engine needs the memory, so the heap is kept near
+// what it holds. V8's defaults let old space grow to several times what survived the last full
+// collection and the young generation to 16 MB per semi-space: under 128 connections RSS went
+// from 70 MB to 145-200 MB while the live set stayed near 25 MB. With old space growing by half
+// and the young generation at its initial size the peak stays under 100 MB; the price, measured
+// A/B at 32 connections against a zero-work engine, is about 15% more CPU per request (0.69 to
+// 0.79 ms), worth paying where going over its memory limit kills the container. Both flags take effect
+// when set at run time.
+setFlagsFromString('--heap-growing-percent=50');
+setFlagsFromString('--semi-space-growth-factor=1');
 
 /** A bad variable is the operator's to fix: say which one, plainly, and exit 2. */
 function loadConfigOrExit(): AdapterConfig {
@@ -97,7 +109,7 @@ async function main(): Promise<void> {
   const ingressStarted = performance.now();
   let ingress;
   try {
-    ingress = await openIngress(adapterApp.app, config.host, config.port);
+    ingress = await openIngress(adapterApp.app, config.host, config.port, config.server);
   } catch (error) {
     logger.fatal({ err: error, host: config.host, port: config.port }, 'cannot open ingress');
     await supervisor.stop();

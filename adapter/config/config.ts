@@ -25,6 +25,18 @@ export interface AdapterConfig {
   maxTimeoutSeconds: number;
   outputMaxBytes: number;
   maxConcurrentJobs: number;
+  /** The admission gate in front of the engine (see execution/admissionGate.ts). */
+  gate: {
+    maxInFlight: number;
+    queueMax: number;
+    queueWaitMs: number;
+  };
+  /** Bounds on slow or stalled clients, applied to the ingress http.Server. */
+  server: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
   bodyLimitBytes: number;
   allowPackageManagement: boolean;
   shutdownGraceMs: number;
@@ -68,6 +80,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
       `DEFAULT_TIMEOUT_SECONDS=${e.DEFAULT_TIMEOUT_SECONDS}: must not exceed MAX_TIMEOUT_SECONDS=${e.MAX_TIMEOUT_SECONDS}`,
     ]);
   }
+  if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
+    // node:http refuses a request timeout shorter than the headers timeout.
+    throw new ConfigError([
+      `HEADERS_TIMEOUT_MS=${e.HEADERS_TIMEOUT_MS}: must not exceed REQUEST_TIMEOUT_MS=${e.REQUEST_TIMEOUT_MS}`,
+    ]);
+  }
+  const maxInFlight = e.MAX_IN_FLIGHT ?? e.MAX_CONCURRENT_JOBS;
   return {
     port: e.PORT,
     host: e.HOST,
@@ -90,6 +109,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
     maxTimeoutSeconds: e.MAX_TIMEOUT_SECONDS,
     outputMaxBytes: e.OUTPUT_MAX_BYTES,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
+    gate: {
+      maxInFlight,
+      queueMax: e.QUEUE_MAX ?? maxInFlight,
+      queueWaitMs: e.QUEUE_WAIT_MS,
+    },
+    server: {
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     allowPackageManagement: e.ALLOW_PACKAGE_MANAGEMENT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -60,6 +60,18 @@ export const environmentSchema = z.object({
   OUTPUT_MAX_BYTES: positiveInt.default(256 * 1024),
   /** Engine job slots; also the adapter's default concurrency. */
   MAX_CONCURRENT_JOBS: positiveInt.default(64),
+  /** Executions the adapter lets reach the engine at once; default MAX_CONCURRENT_JOBS. */
+  MAX_IN_FLIGHT: positiveInt.optional(),
+  /** Executions that may wait for a slot; past that, 429 at once. Default MAX_IN_FLIGHT. */
+  QUEUE_MAX: nonNegativeInt.optional(),
+  /** How long an execution may wait for a slot before 503. */
+  QUEUE_WAIT_MS: positiveInt.default(10_000),
+  /** Time a client has to send its request headers (slow-loris bound). */
+  HEADERS_TIMEOUT_MS: positiveInt.default(20_000),
+  /** Time a client has to send its whole request, body included (large uploads). */
+  REQUEST_TIMEOUT_MS: positiveInt.default(300_000),
+  /** How long an idle client connection is kept open between requests. */
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(65_000),
   /** Largest request body the adapter reads. */
   BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
   /** Let /api/v2/packages install and remove runtimes (off: sessions must not change them). */

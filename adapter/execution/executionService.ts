@@ -3,15 +3,32 @@ import type { EngineSnapshot, EngineState } from '../engine/engineState';
 import { EngineError } from '../piston/engineError';
 import type { PistonClient } from '../piston/pistonClient';
 import type { RuntimeCatalog } from '../piston/runtimeCatalog';
-import type { PistonExecuteRequest, PistonRuntime } from '../piston/types';
+import type { PistonExecuteRequest, PistonFile, PistonRuntime } from '../piston/types';
 import type { ExecutionInput } from '../azure/executeRequest';
 import { outcomeFromPiston, type ExecutionOutcome } from '../azure/executionOutcome';
 import { HttpError, httpErrorFromEngine } from '../http/httpError';
+import { AdmissionGate, type Release } from './admissionGate';
 import { entryFileName } from './entryFileName';
+import { assembleProgramFiles } from './programFiles';
+import { extractResult, runnerApplies, wrapPythonCode } from './pythonRunner';
 
 export interface ExecuteOptions {
   /** Aborted when the caller goes away, so the engine stops waiting for nobody. */
   signal?: AbortSignal;
+  /** The session whose uploaded files the code gets beside it. */
+  identifier?: string | undefined;
+}
+
+/** Where a session's uploaded files come from (the FileStore). */
+export interface SessionFileSource {
+  filesForExecution(identifier: string | undefined): Promise<PistonFile[]>;
+}
+
+/** An engine request, and what is needed to read its answer. */
+interface PreparedJob {
+  request: PistonExecuteRequest;
+  /** Set when the Python runner wraps the code: its result marker carries this nonce. */
+  resultNonce: string | null;
 }
 
 /**
@@ -19,6 +36,8 @@ export interface ExecuteOptions {
  * within the engine's limits, calls it, and reads the answer in either Piston dialect.
  */
 export class ExecutionService {
+  /** Engine slots, shared with the /api/v2 passthrough; its numbers show on GET /. */
+  readonly gate: AdmissionGate;
   private readonly running = new Set<AbortController>();
   private readonly onEngineChange = (snapshot: EngineSnapshot) => {
     // A dead engine's sockets usually close at once, but a wedged one may not: abandon every
@@ -37,7 +56,9 @@ export class ExecutionService {
     private readonly engineState: EngineState,
     private readonly client: PistonClient,
     private readonly catalog: RuntimeCatalog,
+    private readonly sessionFiles?: SessionFileSource,
   ) {
+    this.gate = new AdmissionGate(config.gate);
     engineState.on('change', this.onEngineChange);
   }
 
@@ -55,9 +76,18 @@ export class ExecutionService {
     options: ExecuteOptions = {},
   ): Promise<{ outcome: ExecutionOutcome; runtime: PistonRuntime }> {
     this.assertEngineReady();
+    // Under overload, refuse before reading session files and building the job.
+    this.gate.assertRoom();
     const runtime = await this.resolveRuntime(language, input.version);
     const runTimeoutMs = this.runTimeoutMs(input.timeoutSeconds);
-    const request = this.buildRequest(runtime, input, runTimeoutMs);
+    const files = (await this.sessionFiles?.filesForExecution(options.identifier)) ?? [];
+    let job = this.prepareJob(runtime, input, files, runTimeoutMs, this.config.pythonResult);
+    if (job.resultNonce !== null && !this.fitsEngineBody(job.request)) {
+      // The runner adds a few kB; code that fits the engine only without it still runs,
+      // just without a result.
+      job = this.prepareJob(runtime, input, files, runTimeoutMs, false);
+    }
+    const { request, resultNonce } = job;
     this.assertFitsEngineBody(request);
 
     const controller = new AbortController();
@@ -65,8 +95,11 @@ export class ExecutionService {
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal;
     this.running.add(controller);
-    const started = performance.now();
+    let release: Release | undefined;
     try {
+      // Queued requests are in `running` too, so a dying engine turns them away at once.
+      release = await this.gate.admit(signal);
+      const started = performance.now();
       const response = await this.client.execute(request, {
         signal,
         timeoutMs: runTimeoutMs + this.config.engine.deadlineMarginMs,
@@ -76,11 +109,15 @@ export class ExecutionService {
         runTimeoutMs,
         outputMaxBytes: this.config.outputMaxBytes,
       });
-      return { outcome, runtime };
+      if (resultNonce === null) return { outcome, runtime };
+      return { outcome: { ...outcome, ...extractResult(outcome.stdout, resultNonce) }, runtime };
     } catch (error) {
+      // Never reached the engine: if it went away meanwhile, say so rather than "aborted".
+      if (release === undefined) this.assertEngineReady();
       if (error instanceof EngineError) throw httpErrorFromEngine(error);
       throw error;
     } finally {
+      release?.();
       this.running.delete(controller);
     }
   }
@@ -141,30 +178,44 @@ export class ExecutionService {
     return Math.max(1, Math.round(seconds * 1000));
   }
 
-  private buildRequest(
+  private prepareJob(
     runtime: PistonRuntime,
     input: ExecutionInput,
+    sessionFiles: PistonFile[],
     runTimeoutMs: number,
-  ): PistonExecuteRequest {
-    const name = entryFileName(runtime.language);
+    withResult: boolean,
+  ): PreparedJob {
+    const runner =
+      withResult && runnerApplies(runtime) ? wrapPythonCode(input.code, input.stdin) : null;
+    const entry = runner
+      ? runner.file
+      : { name: entryFileName(runtime.language), content: input.code };
+    const stdin = runner ? runner.stdin : input.stdin;
     return {
-      language: runtime.language,
-      version: runtime.version,
-      files: [{ ...(name !== undefined && { name }), content: input.code }, ...input.files],
-      ...(input.stdin !== undefined && { stdin: input.stdin }),
-      ...(input.args !== undefined && { args: input.args }),
-      run_timeout: runTimeoutMs,
+      request: {
+        language: runtime.language,
+        version: runtime.version,
+        files: assembleProgramFiles(entry, sessionFiles, input.files),
+        ...(stdin !== undefined && { stdin }),
+        ...(input.args !== undefined && { args: input.args }),
+        run_timeout: runTimeoutMs,
+      },
+      resultNonce: runner?.nonce ?? null,
     };
   }
 
   /** The engine turns an oversized body into an opaque 400; say what is too big instead. */
+  private fitsEngineBody(request: PistonExecuteRequest): boolean {
+    return Buffer.byteLength(JSON.stringify(request)) <= this.config.engine.bodyLimitBytes;
+  }
+
   private assertFitsEngineBody(request: PistonExecuteRequest): void {
     const limit = this.config.engine.bodyLimitBytes;
     const size = Buffer.byteLength(JSON.stringify(request));
     if (size <= limit) return;
     const largest = request.files
       .map((file, index) => ({
-        name: file.name ?? (index === 0 ? '(code)' : `files[${index - 1}]`),
+        name: index === 0 ? '(code)' : (file.name ?? `files[${index - 1}]`),
         bytes: Buffer.byteLength(file.content),
       }))
       .sort((a, b) => b.bytes - a.bytes)

@@ -1,7 +1,9 @@
 import express from 'express';
 import type { AdapterConfig } from '../config/config';
 import type { EngineState } from '../engine/engineState';
+import { ExecutionHistory } from '../execution/executionHistory';
 import { ExecutionService } from '../execution/executionService';
+import { FileStore } from '../files/fileStore';
 import type { Logger } from '../logging/logger';
 import { SERVED_BY } from '../meta';
 import { PistonClient } from '../piston/pistonClient';
@@ -11,6 +13,8 @@ import { accessLog } from './accessLog';
 import { errorResponder, routeNotFound, type RouteDescription } from './errorHandling';
 import { passthrough } from './passthrough';
 import { executeRoutes } from './routes/executeRoutes';
+import { fileRoutes } from './routes/fileRoutes';
+import { sessionRoutes } from './routes/sessionRoutes';
 import { statusRoutes } from './routes/statusRoutes';
 
 export interface AppDependencies {
@@ -31,6 +35,23 @@ export const ROUTES: RouteDescription[] = [
   { method: 'POST', path: '/:lang/execute', description: 'run code in any installed language' },
   { method: 'POST', path: '/code/execute', description: 'run code in the default language' },
   { method: 'POST', path: '/execute', description: 'run code in the default language' },
+  { method: 'POST', path: '/executions', description: 'run code (generation B body and reply)' },
+  { method: 'GET', path: '/executions/:id', description: 'a recent generation B execution' },
+  {
+    method: 'POST',
+    path: '/files/upload',
+    description: 'upload a session file (multipart "file")',
+  },
+  { method: 'POST', path: '/files', description: 'upload a session file (generation B)' },
+  { method: 'GET', path: '/files', description: "list the session's files" },
+  { method: 'GET', path: '/files/content/:name', description: "a file's bytes" },
+  { method: 'GET', path: '/files/:name/content', description: "a file's bytes (generation B)" },
+  { method: 'GET', path: '/files/:name', description: "a file's metadata" },
+  { method: 'DELETE', path: '/files/:name', description: 'delete a session file' },
+  { method: 'GET', path: '/session', description: "the session's files and state" },
+  { method: 'DELETE', path: '/session', description: 'end the session: its files and results go' },
+  { method: 'GET', path: '/listSessions', description: 'sessions seen by this container' },
+  { method: 'GET', path: '/metadata', description: 'adapter, languages and limits' },
   { method: 'GET', path: '/health', description: '200 when the engine answers, else 503' },
   { method: 'GET', path: '/runtimes', description: 'installed languages and versions' },
   { method: 'GET', path: '/', description: 'adapter and engine status, counters' },
@@ -48,13 +69,19 @@ export function createApp(deps: AppDependencies): AdapterApp {
     connections: config.maxConcurrentJobs + 8,
   });
   const catalog = new RuntimeCatalog(client, engineState);
-  const service = new ExecutionService(config, engineState, client, catalog);
+  const store = new FileStore({
+    ...config.files,
+    executionBytesLimit: config.engine.bodyLimitBytes,
+  });
+  const history = new ExecutionHistory(config.executionsKept);
+  const service = new ExecutionService(config, engineState, client, catalog, store);
   const proxy = passthrough({
     engineUrl: config.engine.url,
     allowPackageManagement: config.allowPackageManagement,
     maxSockets: config.maxConcurrentJobs + 8,
     service,
     logger,
+    engineTimeoutMs: config.maxTimeoutSeconds * 1000 + config.engine.deadlineMarginMs,
   });
 
   const app = express();
@@ -71,10 +98,13 @@ export function createApp(deps: AppDependencies): AdapterApp {
     executeRoutes({
       service,
       stats,
+      history,
       defaultLanguage: config.defaultLanguage,
       bodyLimitBytes: config.bodyLimitBytes,
     }),
   );
+  app.use(fileRoutes({ store }));
+  app.use(sessionRoutes({ config, engineState, catalog, store, history, stats }));
   app.use(statusRoutes({ config, engineState, client, catalog, service, stats }));
   app.use(routeNotFound(ROUTES));
   app.use(errorResponder(logger, stats));

@@ -14,7 +14,12 @@ export class HttpError extends Error {
     /** Who decided: the adapter itself, or the engine behind it. */
     readonly source: 'adapter' | 'engine' = 'adapter',
   ) {
+    // No stack trace: an HttpError is an answer, never logged with its stack, and capturing
+    // one is the dearest part of a refusal (a 429 under overload must cost next to nothing).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'HttpError';
   }
 

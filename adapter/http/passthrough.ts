@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import {
   createProxyMiddleware,
   debugProxyErrorsPlugin,
@@ -7,6 +7,7 @@ import {
 } from 'http-proxy-middleware';
 import type { Logger } from '../logging/logger';
 import { SERVED_BY } from '../meta';
+import type { AdmissionGate } from '../execution/admissionGate';
 import type { ExecutionService } from '../execution/executionService';
 import { HttpError } from './httpError';
 import { contextOf } from './requestContext';
@@ -17,6 +18,11 @@ export interface PassthroughOptions {
   maxSockets: number;
   service: ExecutionService;
   logger: Logger;
+  /**
+   * Longest silence from the engine on one call (the run timeout cap plus the margin): an
+   * execution holds an engine slot, which must never wait on an engine for ever.
+   */
+  engineTimeoutMs: number;
 }
 
 const PASSTHROUGH_PREFIX = '/api/v2';
@@ -55,7 +61,9 @@ export function passthrough(options: PassthroughOptions): {
       );
     }
     options.service.assertEngineReady();
-    next();
+    if (req.method !== 'POST' || !isExecutePath(req.path)) return next();
+    // An execution through Piston's own API takes an engine slot like any other.
+    holdSlot(options.service.gate, res).then(() => next(), next);
   };
 
   const proxy = createProxyMiddleware({
@@ -63,7 +71,7 @@ export function passthrough(options: PassthroughOptions): {
     pathFilter: (path) => isPassthroughPath(path),
     agent,
     xfwd: false,
-    proxyTimeout: 0,
+    proxyTimeout: options.engineTimeoutMs,
     // Our own error handler answers in JSON; the default plugin answers in plain text.
     ejectPlugins: true,
     plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
@@ -107,4 +115,30 @@ function isPassthroughPath(path: string): boolean {
 
 function isPackagesPath(path: string): boolean {
   return /^\/api\/v2\/+packages(\/|$)/i.test(path);
+}
+
+function isExecutePath(path: string): boolean {
+  return /^\/api\/v2\/+execute\/*$/i.test(path);
+}
+
+/**
+ * Waits for an engine slot and holds it until the response is over. 'close' comes once the
+ * response is done or the connection is gone, whichever way it ends, so every path releases.
+ */
+async function holdSlot(gate: AdmissionGate, res: Response): Promise<void> {
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.once('close', onClose);
+  let release;
+  try {
+    release = await gate.admit(gone.signal);
+  } finally {
+    res.off('close', onClose);
+  }
+  // The client may have left between the grant and this line: 'close' will not come again.
+  if (gone.signal.aborted) {
+    release();
+    throw new HttpError(499, 'client_closed_request', 'the caller went away before its turn');
+  }
+  res.once('close', release);
 }

@@ -17,6 +17,20 @@ export function identifierOf(req: Request): string | undefined {
   return typeof value === 'string' && IDENTIFIER_PATTERN.test(value) ? value : undefined;
 }
 
+/**
+ * The session of an execution: the pool's `identifier` query parameter, else the one some
+ * clients also put in the body (LlamaIndex TypeScript sends `properties.identifier`).
+ */
+export function identifierOfExecution(req: Request): string | undefined {
+  const fromQuery = identifierOf(req);
+  if (fromQuery !== undefined) return fromQuery;
+  const body = req.body as { identifier?: unknown; properties?: { identifier?: unknown } } | null;
+  const candidate = body?.properties?.identifier ?? body?.identifier;
+  return typeof candidate === 'string' && IDENTIFIER_PATTERN.test(candidate)
+    ? candidate
+    : undefined;
+}
+
 export function contextOf(res: Response): RequestContext {
   return res.locals as RequestContext;
 }

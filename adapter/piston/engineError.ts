@@ -29,7 +29,7 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/** Turns whatever undici threw into an EngineError, keeping the original as the cause. */
+/** Turns whatever an engine call threw (node:http errors) into an EngineError, keeping the cause. */
 export function classifyEngineFailure(
   error: unknown,
   signal: AbortSignal | undefined,

@@ -40,6 +40,15 @@ export class AdapterStats {
     };
   }
 
+  /** Identifiers seen, most recent first. */
+  recentIdentifiers(): string[] {
+    return [...this.identifiers.keys()].reverse();
+  }
+
+  lastActivityOf(identifier: string): string | undefined {
+    return this.identifiers.get(identifier)?.lastActivity;
+  }
+
   private touchIdentifier(identifier: string): void {
     const entry = this.identifiers.get(identifier);
     this.identifiers.delete(identifier);

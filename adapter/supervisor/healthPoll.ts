@@ -1,3 +1,4 @@
+import { httpExchange } from '../piston/httpExchange';
 import { linkedSignal, sleep } from './deadline';
 
 export type ProbeResult = { ok: true; runtimes: number } | { ok: false; error: string };
@@ -17,10 +18,14 @@ export type HealthProbe = (
 export const probeRuntimes: HealthProbe = async (url, timeoutMs, signal) => {
   const linked = linkedSignal([signal], timeoutMs);
   try {
-    const response = await fetch(`${url}/api/v2/runtimes`, { signal: linked.signal });
-    const text = await response.text();
-    if (!response.ok)
-      return { ok: false, error: `HTTP ${response.status} ${text.slice(0, 200)}`.trim() };
+    // A fresh connection each time: a probe must not reuse a socket a dying engine left open.
+    const { status, text } = await httpExchange(new URL(url), false, {
+      method: 'GET',
+      path: '/api/v2/runtimes',
+      signal: linked.signal,
+    });
+    if (status < 200 || status > 299)
+      return { ok: false, error: `HTTP ${status} ${text.slice(0, 200)}`.trim() };
     const body: unknown = JSON.parse(text);
     if (!Array.isArray(body))
       return { ok: false, error: 'GET /api/v2/runtimes did not return a list' };
@@ -35,15 +40,11 @@ export const probeRuntimes: HealthProbe = async (url, timeoutMs, signal) => {
   }
 };
 
-/** fetch hides the useful part ("ECONNREFUSED") in `cause`. */
+/** "ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:2001": the code first, to match on. */
 function describeFetchError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${cause.message}` : cause.message;
-  }
-  return error.message;
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ? `${code}: ${error.message}` : error.message;
 }
 
 export interface PollTiming {

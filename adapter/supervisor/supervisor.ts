@@ -53,10 +53,12 @@ export interface ResolvedSupervisorOptions {
 export function defaultTiming(config: AdapterConfig): SupervisorTiming {
   return {
     poll: {
-      // Piston answers within ~1 s of launch: poll fast at first, then back off.
-      initialIntervalMs: 25,
+      // Piston answers within ~1 s of launch: poll fast, so ingress opens within a probe gap
+      // (at most 50 ms) of the engine's first answer. A refused connection on loopback costs
+      // a fraction of a millisecond; past the start deadline polling slows to lateIntervalMs.
+      initialIntervalMs: 10,
       factor: 1.5,
-      maxIntervalMs: 500,
+      maxIntervalMs: 50,
       lateIntervalMs: config.engine.healthIntervalMs,
       probeTimeoutMs: 2_000,
     },

@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/logger';
+import { httpExchange } from '../piston/httpExchange';
 import { linkedSignal } from './deadline';
 
 /**
@@ -64,9 +65,9 @@ async function warmUpEach(
     }
     const started = performance.now();
     try {
-      const response = await fetch(`${url}/api/v2/execute`, {
+      const { status, text } = await httpExchange(new URL(url), false, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        path: '/api/v2/execute',
         body: JSON.stringify({
           language,
           version: '*',
@@ -74,12 +75,11 @@ async function warmUpEach(
         }),
         signal: budget,
       });
-      const text = await response.text();
       const durationMs = Math.round(performance.now() - started);
-      if (response.ok) logger.info({ language, durationMs }, 'engine warm-up');
+      if (status >= 200 && status <= 299) logger.info({ language, durationMs }, 'engine warm-up');
       else {
         logger.warn(
-          { language, durationMs, status: response.status, body: text.slice(0, 500) },
+          { language, durationMs, status, body: text.slice(0, 500) },
           'engine warm-up failed',
         );
       }

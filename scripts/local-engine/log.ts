@@ -14,6 +14,12 @@ export interface Log {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /**
+   * Written whatever PISTON_LOG_LEVEL says: the lines nobody may miss. "listening" is how a
+   * launcher learns the port when it asked for port 0, and the sandbox warning is the point of
+   * the log; a quieter level must silence neither.
+   */
+  always(level: LogLevelName, msg: string, fields?: LogFields): void;
 }
 
 export function isLogLevelName(value: string): value is LogLevelName {
@@ -22,7 +28,9 @@ export function isLogLevelName(value: string): value is LogLevelName {
 
 export function createLog(threshold: LogLevelName): Log {
   const write = (level: LogLevelName, msg: string, fields: LogFields = {}): void => {
-    if (LEVEL_NUMBERS[level] < LEVEL_NUMBERS[threshold]) return;
+    if (LEVEL_NUMBERS[level] >= LEVEL_NUMBERS[threshold]) writeLine(level, msg, fields);
+  };
+  const writeLine = (level: LogLevelName, msg: string, fields: LogFields): void => {
     const line = JSON.stringify({
       level: LEVEL_NUMBERS[level],
       time: new Date().toISOString(),
@@ -38,5 +46,6 @@ export function createLog(threshold: LogLevelName): Log {
     info: (msg, fields) => write('info', msg, fields),
     warn: (msg, fields) => write('warn', msg, fields),
     error: (msg, fields) => write('error', msg, fields),
+    always: (level, msg, fields = {}) => writeLine(level, msg, fields),
   };
 }

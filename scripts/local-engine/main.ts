@@ -37,7 +37,8 @@ function readConfig(): EngineConfig {
 async function main(): Promise<void> {
   const config = readConfig();
   const log = createLog(config.logLevel);
-  log.warn(
+  log.always(
+    'warn',
     'NOT A SANDBOX: the local engine runs submitted code as this user, with its files and ' +
       'network. For development and tests only; it listens on loopback only.',
     { user: os.userInfo().username },
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     const address = server?.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.bindPort;
     const host = config.bindHost.includes(':') ? `[${config.bindHost}]` : config.bindHost;
-    log.info('listening', {
+    log.always('info', 'listening', {
       host: config.bindHost,
       port,
       url: `http://${host}:${port}`,

@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import semver, { type SemVer } from 'semver';
 import type { Runtime } from './runtimes';
-import { parseVersion, type Version } from './semver';
 import { wrapStageScript, type ProcessTools } from './stageProcess';
 
 interface RuntimeDefinition {
@@ -15,7 +15,7 @@ interface RuntimeDefinition {
   runtime?: string;
   /** Bash that prints the tool's absolute path, then its version, one per line. */
   probe: string;
-  aliases(version: Version): string[];
+  aliases(version: SemVer): string[];
   /** Stage script bodies; the code files (compile) or entry file and args (run) are "$@". */
   compile?(tool: string): string;
   run(tool: string): string;
@@ -82,7 +82,7 @@ const DEFINITIONS: readonly RuntimeDefinition[] = [
       'python3',
       `python3 -c 'import sys, platform; print(sys.executable); print(platform.python_version())'`,
     ),
-    aliases: ([major, minor]) => ['py', 'py3', 'python3', `python${major}.${minor}`],
+    aliases: ({ major, minor }) => ['py', 'py3', 'python3', `python${major}.${minor}`],
     run: (tool) => `${shellQuote(tool)} "$@"`,
   },
 ];
@@ -122,7 +122,7 @@ export async function discoverRuntimes(
   return { runtimes, missing };
 }
 
-async function probe(definition: RuntimeDefinition): Promise<{ tool: string; version: Version }> {
+async function probe(definition: RuntimeDefinition): Promise<{ tool: string; version: SemVer }> {
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile('bash', ['-c', definition.probe], { timeout: 10_000 }, (error, out) =>
       error ? reject(new Error(`probe failed: ${error.message.trim()}`)) : resolve(out),
@@ -137,15 +137,13 @@ async function probe(definition: RuntimeDefinition): Promise<{ tool: string; ver
 }
 
 /** "5.2.15(1)-release" -> 5.2.15, "12" -> 12.0.0: Piston's versions are full semver. */
-export function toVersion(text: string): Version | null {
-  const match = /(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(text);
-  if (!match) return null;
-  return parseVersion(`${match[1]}.${match[2] ?? 0}.${match[3] ?? 0}`);
+export function toVersion(text: string): SemVer | null {
+  return semver.coerce(text);
 }
 
 async function install(
   definition: RuntimeDefinition,
-  { tool, version }: { tool: string; version: Version },
+  { tool, version }: { tool: string; version: SemVer },
   packagesDir: string,
 ): Promise<Runtime> {
   const dir = path.join(packagesDir, definition.language);
@@ -159,7 +157,7 @@ async function install(
   }
   const runtime: Runtime = {
     language: definition.language,
-    version: version.join('.'),
+    version: version.version,
     aliases: definition.aliases(version),
     compileScript,
     runScript,

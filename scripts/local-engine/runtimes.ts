@@ -1,5 +1,5 @@
 /** The runtimes the engine offers, and how a request picks one, as Piston's runtime.js does. */
-import { compareVersions, parseVersion, satisfies } from './semver';
+import semver from 'semver';
 
 export interface Runtime {
   language: string;
@@ -30,7 +30,10 @@ export function toApiRuntime({ language, version, aliases, runtime }: Runtime): 
 /**
  * The highest version whose language or alias is `language` and whose version satisfies the
  * semver range `versionRange` (`get_latest_runtime_matching_language_version`). Names compare
- * exactly: a package name ("node") is neither language nor alias.
+ * exactly: a package name ("node") is neither language nor alias. Matching is node-semver's,
+ * the library Piston calls (`semver.satisfies`, `semver.rcompare`), so every range Piston
+ * accepts (hyphen ranges, `||`, build metadata) resolves the same here, and a selector that is
+ * no range at all ("latest") matches nothing.
  */
 export function findRuntime(
   runtimes: readonly Runtime[],
@@ -40,8 +43,7 @@ export function findRuntime(
   const matching = runtimes.filter(
     (rt) =>
       (rt.language === language || rt.aliases.includes(language)) &&
-      satisfies(rt.version, versionRange),
+      semver.satisfies(rt.version, versionRange),
   );
-  const versionOf = (rt: Runtime) => parseVersion(rt.version) ?? ([0, 0, 0] as const);
-  return matching.sort((a, b) => compareVersions(versionOf(b), versionOf(a)))[0];
+  return matching.sort((a, b) => semver.rcompare(a.version, b.version))[0];
 }

@@ -175,7 +175,7 @@ describe('odd paths and methods', () => {
     ['GET', '/nope'],
     ['POST', '/python/execute/extra'],
     ['GET', '/%2e%2e/%2e%2e/etc/passwd'],
-    ['PUT', '/files/x'],
+    ['PUT', '/filez/x'],
     ['GET', '/api'],
     ['POST', '//python//execute'],
   ])('%s %s: 404 naming method, path and the routes that exist', async (method, path) => {

@@ -9,7 +9,9 @@ let adapter: TestApp;
 
 beforeEach(async () => {
   engine = await startFakeEngine();
-  adapter = buildTestApp(engine.url);
+  // These tests check the Piston job built from each request; the Python result runner that
+  // wraps code by default has its own tests (test/unit/pythonRunner.test.ts, test/e2e).
+  adapter = buildTestApp(engine.url, { PYTHON_RESULT: 'false' });
 });
 afterEach(async () => {
   await adapter.close();

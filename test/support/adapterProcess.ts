@@ -13,9 +13,12 @@ export const ENGINES_DIR = path.join(REPO_ROOT, 'test/support/engines');
 
 /** A command line for ENGINE_COMMAND that runs one of the stand-in engines. */
 export function engineCommand(script: string): string {
-  // ENGINE_COMMAND is split on spaces; a space inside a path is escaped with a backslash.
-  const quote = (part: string) => part.replace(/ /g, '\\ ');
-  return `${quote(process.execPath)} ${quote(path.join(ENGINES_DIR, script))}`;
+  return commandLine(process.execPath, path.join(ENGINES_DIR, script));
+}
+
+/** ENGINE_COMMAND is split on spaces; a space inside a part is escaped with a backslash. */
+export function commandLine(...parts: string[]): string {
+  return parts.map((part) => part.replace(/ /g, '\\ ')).join(' ');
 }
 
 export interface LogLine {
@@ -251,10 +254,10 @@ export function httpRequest(
 }
 
 /** Resolves with the connection error code (e.g. ECONNREFUSED), or null if it connected. */
-export function connectionError(port: number): Promise<string | null> {
+export function connectionError(port: number, host = '127.0.0.1'): Promise<string | null> {
   return new Promise((resolve) => {
     const req = http.request({
-      host: '127.0.0.1',
+      host,
       port,
       path: '/health',
       agent: false,

@@ -1,35 +1,63 @@
+import { randomUUID } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { parseExecuteBody, RequestValidationError } from '../../azure/executeRequest';
 import { toAzureExecuteResponse } from '../../azure/executeResponse';
+import type { ExecutionOutcome } from '../../azure/executionOutcome';
+import { toExecutionsResponse } from '../../azure/executionsResponse';
+import type { ExecutionHistory } from '../../execution/executionHistory';
 import type { ExecutionService } from '../../execution/executionService';
 import type { AdapterStats } from '../../stats/stats';
 import { HttpError } from '../httpError';
-import { contextOf } from '../requestContext';
+import { contextOf, identifierOfExecution } from '../requestContext';
 
 export interface ExecuteRouteOptions {
   service: ExecutionService;
   stats: AdapterStats;
+  history: ExecutionHistory;
   defaultLanguage: string;
   bodyLimitBytes: number;
 }
 
+/** Builds the reply body from a finished execution, in the caller's dialect. */
+type Responder = (outcome: ExecutionOutcome, identifier: string | undefined) => unknown;
+
 /**
- * POST /:lang/execute for any language or alias the engine lists, and POST /code/execute and
- * POST /execute for the default language, as Azure's built-in code interpreter answers them.
+ * Generation A: POST /:lang/execute for any language or alias the engine lists (the legacy
+ * /python/execute among them), and POST /code/execute and POST /execute for the default
+ * language. Generation B: POST /executions in the default language, and GET /executions/{id}
+ * for recent results.
  */
 export function executeRoutes(options: ExecuteRouteOptions): Router {
+  const { service, stats, history } = options;
   const router = express.Router();
   const body = jsonBody(options.bodyLimitBytes);
-  const handle = (languageOf: (req: Request) => string) =>
-    executeHandler(options.service, options.stats, languageOf);
   const defaultLanguage = () => options.defaultLanguage;
+  const generationA: Responder = (outcome) => toAzureExecuteResponse(outcome);
+  const generationB: Responder = (outcome, identifier) => {
+    const execution = toExecutionsResponse({ id: randomUUID(), identifier, outcome });
+    history.add(execution);
+    return execution;
+  };
 
-  router.post('/code/execute', body, handle(defaultLanguage));
-  router.post('/execute', body, handle(defaultLanguage));
+  router.post('/code/execute', body, executeHandler(service, stats, defaultLanguage, generationA));
+  router.post('/execute', body, executeHandler(service, stats, defaultLanguage, generationA));
+  router.post('/executions', body, executeHandler(service, stats, defaultLanguage, generationB));
+  router.get('/executions/:id', (req, res) => {
+    const identifier = identifierOfExecution(req);
+    const execution = history.find(String(req.params['id']), identifier);
+    if (execution === undefined) {
+      throw new HttpError(
+        404,
+        'execution_not_found',
+        `no execution "${String(req.params['id'])}" for identifier ${identifier === undefined ? '(none)' : `"${identifier}"`}; the adapter keeps the last ${history.size} executions`,
+      );
+    }
+    res.status(200).json(execution);
+  });
   router.post(
     '/:lang/execute',
     body,
-    handle((req) => String(req.params['lang'])),
+    executeHandler(service, stats, (req) => String(req.params['lang']), generationA),
   );
   return router;
 }
@@ -54,11 +82,14 @@ function executeHandler(
   service: ExecutionService,
   stats: AdapterStats,
   languageOf: (req: Request) => string,
+  respond: Responder,
 ): RequestHandler {
   return async (req, res) => {
     const context = contextOf(res);
     const language = languageOf(req);
     context.language = language;
+    const identifier = identifierOfExecution(req);
+    context.identifier = identifier;
     let input;
     try {
       input = parseExecuteBody(req.body);
@@ -78,10 +109,11 @@ function executeHandler(
     try {
       const { outcome, runtime } = await service.execute(language, input, {
         signal: clientGone.signal,
+        identifier,
       });
       context.language = runtime.language;
       stats.recordExecution(runtime.language);
-      res.status(200).json(toAzureExecuteResponse(outcome));
+      res.status(200).json(respond(outcome, identifier));
     } finally {
       res.off('close', onClose);
     }

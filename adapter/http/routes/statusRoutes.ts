@@ -57,6 +57,7 @@ export function statusRoutes(options: StatusRouteOptions): Router {
       defaultLanguage: config.defaultLanguage,
       runtimes: catalog.known(),
       executionsInFlight: service.inFlight(),
+      gate: service.gate.snapshot(),
       ...stats.snapshot(),
     });
   });

@@ -1,0 +1,52 @@
+/**
+ * A process's own accounting, from /proc (Linux): CPU time and resident memory. CPU time of
+ * the adapter alone, not of the engine it launched (children count only once reaped).
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    } catch {
+      ticksPerSecond = 100;
+    }
+    if (!(ticksPerSecond > 0)) ticksPerSecond = 100;
+  }
+  return ticksPerSecond;
+}
+
+/** User plus system CPU time the process has used, in milliseconds (10 ms resolution). */
+export function cpuTimeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // "pid (comm) state ..." and comm may hold spaces: count fields after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "state".
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / clockTicks();
+}
+
+function statusField(pid: number, name: string): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (match === null) throw new Error(`no ${name} in /proc/${pid}/status`);
+  return Number(match[1]) / 1024;
+}
+
+/** Resident set size now, in MiB. */
+export function rssMb(pid: number): number {
+  return statusField(pid, 'VmRSS');
+}
+
+/** Highest resident set size since the process started, in MiB. */
+export function peakRssMb(pid: number): number {
+  return statusField(pid, 'VmHWM');
+}
+
+/** Open file descriptors (sockets included). */
+export function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}

@@ -1,0 +1,254 @@
+import request from 'supertest';
+import type { PistonExecuteRequest } from '../../adapter/piston/types';
+import { startFakeEngine, type FakeEngine } from '../support/fakeEngine';
+import { buildTestApp, type TestApp } from '../support/testApp';
+
+let engine: FakeEngine;
+let adapter: TestApp;
+
+const success = {
+  status: 200,
+  body: {
+    language: 'python',
+    version: '3.12.0',
+    run: { stdout: 'out\n', stderr: '', output: 'out\n', code: 0, signal: null },
+  },
+};
+
+beforeEach(async () => {
+  engine = await startFakeEngine();
+  engine.executeReplies = [success];
+  // The fake engine runs no Python, so the result runner (tested with real Python in
+  // test/unit/pythonRunner.test.ts and test/e2e) stays off here.
+  adapter = buildTestApp(engine.url, { PYTHON_RESULT: 'false', EXECUTIONS_KEPT: '2' });
+});
+afterEach(async () => {
+  await adapter.close();
+  await engine.close();
+});
+
+function sentExecutions(): PistonExecuteRequest[] {
+  return engine.received
+    .filter((r) => r.path === '/api/v2/execute')
+    .map((r) => r.body as PistonExecuteRequest);
+}
+
+const generationB = (code: string) => ({
+  codeInputType: 'Inline',
+  executionType: 'Synchronous',
+  code,
+});
+
+describe('POST /executions (generation B)', () => {
+  it('answers in its own shape, every key present', async () => {
+    const response = await request(adapter.app)
+      .post('/executions?identifier=sess-1&api-version=2024-10-02-preview')
+      .send(generationB('print("out")'));
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      identifier: 'sess-1',
+      executionType: 'Synchronous',
+      status: 'Succeeded',
+      result: { stdout: 'out\n', stderr: '', executionResult: '' },
+    });
+    expect(response.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(typeof response.body.result.executionTimeInMilliseconds).toBe('number');
+    expect(sentExecutions()[0]?.language).toBe('python');
+  });
+
+  it('a failed run answers Failed', async () => {
+    engine.executeReplies = [
+      {
+        status: 200,
+        body: {
+          language: 'python',
+          version: '3.12.0',
+          run: { stdout: '', stderr: 'boom\n', output: 'boom\n', code: 1, signal: null },
+        },
+      },
+    ];
+    const response = await request(adapter.app).post('/executions').send(generationB('x'));
+    expect(response.body.status).toBe('Failed');
+    expect(response.body.identifier).toBe('');
+    expect(response.body.result.stderr).toBe('boom\n');
+  });
+
+  it('keeps only the most recent executions (EXECUTIONS_KEPT)', async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      const response = await request(adapter.app)
+        .post('/executions?identifier=keep')
+        .send(generationB(`print(${index})`));
+      ids.push(response.body.id as string);
+    }
+    const oldest = await request(adapter.app).get(`/executions/${ids[0]}?identifier=keep`);
+    expect(oldest.status).toBe(404);
+    expect(oldest.body.error.code).toBe('execution_not_found');
+    const newest = await request(adapter.app).get(`/executions/${ids[2]}?identifier=keep`);
+    expect(newest.status).toBe(200);
+    expect(newest.body.id).toBe(ids[2]);
+  });
+
+  it.each([
+    ['missing code', { codeInputType: 'Inline' }, 'code'],
+    ['code of the wrong type', { code: 42 }, 'code'],
+    ['an unknown executionType', { code: 'x', executionType: 'Asynchronous' }, 'executionType'],
+    ['an array body', [1, 2], null],
+  ])('%s: 400 naming the field', async (_case, body, field) => {
+    const response = await request(adapter.app).post('/executions').send(body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('invalid_request');
+    if (field !== null) expect(response.body.error.field).toBe(field);
+    expect(sentExecutions()).toHaveLength(0);
+  });
+
+  it('invalid JSON: 400 JSON error, nothing sent to the engine', async () => {
+    const response = await request(adapter.app)
+      .post('/executions')
+      .set('content-type', 'application/json')
+      .send('{"code": ');
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('invalid_json');
+    expect(sentExecutions()).toHaveLength(0);
+  });
+
+  it('GET /executions/{id} of an unknown id: 404 JSON', async () => {
+    const response = await request(adapter.app).get('/executions/no-such-id');
+    expect(response.status).toBe(404);
+    expect(response.body.error.source).toBe('adapter');
+  });
+});
+
+describe('session files reach the engine', () => {
+  it('an upload is sent beside the code in the next execution, the code first', async () => {
+    await request(adapter.app)
+      .post('/files/upload?identifier=files-1')
+      .attach('file', Buffer.from('a,b\n'), 'data.csv')
+      .expect(200);
+    await request(adapter.app)
+      .post('/code/execute?identifier=files-1')
+      .send({ properties: { code: 'print(1)' } })
+      .expect(200);
+    const files = sentExecutions()[0]?.files ?? [];
+    expect(files.map((file) => file.name)).toEqual(['main.py', 'data.csv']);
+    expect(files[1]?.content).toBe('a,b\n');
+  });
+
+  it("another identifier's files are not sent", async () => {
+    await request(adapter.app)
+      .post('/files/upload?identifier=files-a')
+      .attach('file', Buffer.from('secret'), 'a.txt')
+      .expect(200);
+    await request(adapter.app)
+      .post('/code/execute?identifier=files-b')
+      .send({ properties: { code: 'print(1)' } })
+      .expect(200);
+    expect(sentExecutions()[0]?.files.map((file) => file.name)).toEqual(['main.py']);
+  });
+
+  it('files too big for the engine body: 413 before sending, naming them', async () => {
+    await request(adapter.app)
+      .post('/files/upload?identifier=big')
+      .attach('file', Buffer.alloc(150 * 1024, 'x'), 'huge.txt')
+      .expect(200);
+    const response = await request(adapter.app)
+      .post('/code/execute?identifier=big')
+      .send({ properties: { code: 'print(1)' } });
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe('engine_body_limit');
+    expect(response.body.error.message).toContain('huge.txt');
+    expect(sentExecutions()).toHaveLength(0);
+  });
+});
+
+describe('GET|DELETE /session, GET /listSessions, GET /metadata', () => {
+  it('DELETE /session clears files and kept executions of that identifier only', async () => {
+    const agent = request(adapter.app);
+    await agent.post('/files/upload?identifier=s1').attach('file', Buffer.from('1'), 'a.txt');
+    await agent.post('/files/upload?identifier=s2').attach('file', Buffer.from('2'), 'b.txt');
+    const run = await agent.post('/executions?identifier=s1').send(generationB('x'));
+
+    const deleted = await agent.delete('/session?identifier=s1');
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toEqual({
+      identifier: 's1',
+      deleted: true,
+      filesRemoved: 1,
+      executionsRemoved: 1,
+    });
+    expect((await agent.get('/files?identifier=s1')).body.value).toEqual([]);
+    expect((await agent.get(`/executions/${run.body.id}?identifier=s1`)).status).toBe(404);
+    expect((await agent.get('/files?identifier=s2')).body.value).toHaveLength(1);
+  });
+
+  it('DELETE /session twice, or with no identifier, still answers 200', async () => {
+    const agent = request(adapter.app);
+    expect((await agent.delete('/session?identifier=never-used')).status).toBe(200);
+    expect((await agent.delete('/session?identifier=never-used')).status).toBe(200);
+    expect((await agent.delete('/session')).body.identifier).toBeNull();
+  });
+
+  it('GET /session describes files and state', async () => {
+    const agent = request(adapter.app);
+    await agent.post('/files/upload?identifier=desc').attach('file', Buffer.from('abc'), 'a.txt');
+    const response = await agent.get('/session?identifier=desc');
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      identifier: 'desc',
+      status: 'Running',
+      files: { count: 1, totalBytes: 3 },
+    });
+  });
+
+  it('GET /listSessions lists identifiers seen, most recent first', async () => {
+    const agent = request(adapter.app);
+    await agent.get('/session?identifier=first');
+    await agent.get('/session?identifier=second');
+    const response = await agent.get('/listSessions');
+    expect(response.status).toBe(200);
+    const identifiers = (response.body.value as { identifier: string }[]).map((s) => s.identifier);
+    expect(identifiers.indexOf('second')).toBeLessThan(identifiers.indexOf('first'));
+  });
+
+  it('GET /metadata names the adapter, languages and limits', async () => {
+    await request(adapter.app).get('/runtimes'); // fills the runtime catalog
+    const response = await request(adapter.app).get('/metadata');
+    expect(response.status).toBe(200);
+    expect(response.body.name).toBe('piston-session-adapter');
+    expect(response.body.limits.maxTimeoutSeconds).toBe(220);
+    expect(response.body.languages.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['POST', '/session'],
+    ['PUT', '/metadata'],
+    ['DELETE', '/listSessions'],
+  ])('%s %s: 405 JSON', async (method, path) => {
+    const agent = request(adapter.app);
+    const response = await agent[method.toLowerCase() as 'post'](path);
+    expect(response.status).toBe(405);
+    expect(response.body.error.code).toBe('method_not_allowed');
+  });
+});
+
+describe('the Python result runner and the engine body limit', () => {
+  it('wraps Python code by default, and sends code that fits only unwrapped as it is', async () => {
+    const wrapping = buildTestApp(engine.url, { PYTHON_RESULT: 'true' });
+    try {
+      await request(wrapping.app)
+        .post('/code/execute')
+        .send({ properties: { code: 'print(1)' } })
+        .expect(200);
+      const big = `# ${'x'.repeat(98 * 1024)}\nprint(2)`;
+      await request(wrapping.app)
+        .post('/code/execute')
+        .send({ properties: { code: big } })
+        .expect(200);
+      const [small, large] = sentExecutions();
+      expect(small?.files[0]?.name).toBe('.session_runner.py');
+      expect(large?.files[0]).toEqual({ name: 'main.py', content: big });
+    } finally {
+      await wrapping.close();
+    }
+  });
+});
