@@ -186,7 +186,9 @@ export class ExecutionService {
     withResult: boolean,
   ): PreparedJob {
     const runner =
-      withResult && runnerApplies(runtime) ? wrapPythonCode(input.code, input.stdin) : null;
+      withResult && runnerApplies(runtime)
+        ? wrapPythonCode(input.code, input.stdin, this.config.outputMaxBytes)
+        : null;
     const entry = runner
       ? runner.file
       : { name: entryFileName(runtime.language), content: input.code };

@@ -15,8 +15,15 @@ import type { PistonRuntime } from '../piston/types';
 export const RUNNER_FILE_NAME = '.session_runner.py';
 /** What tracebacks and sys.argv[0] call the user's code. */
 export const USER_CODE_NAME = 'main.py';
-/** Results longer than this come back as a truncated repr instead of JSON. */
+/**
+ * Results longer than this come back as a truncated repr instead of JSON. The result shares
+ * stdout's output limit with the program, so it takes at most an eighth of it.
+ */
 const RESULT_MAX_CHARS = 64 * 1024;
+
+function resultLimit(outputMaxBytes: number): number {
+  return Math.max(256, Math.min(RESULT_MAX_CHARS, Math.floor(outputMaxBytes / 8)));
+}
 
 export interface PythonRunnerProgram {
   /** The file to send first (the engine's entry point). */
@@ -33,10 +40,14 @@ export function runnerApplies(runtime: PistonRuntime): boolean {
   return version !== null && version.major >= 3;
 }
 
-export function wrapPythonCode(code: string, stdin: string | undefined): PythonRunnerProgram {
+export function wrapPythonCode(
+  code: string,
+  stdin: string | undefined,
+  outputMaxBytes: number,
+): PythonRunnerProgram {
   const nonce = randomBytes(16).toString('hex');
   return {
-    file: { name: RUNNER_FILE_NAME, content: runnerSource(code) },
+    file: { name: RUNNER_FILE_NAME, content: runnerSource(code, resultLimit(outputMaxBytes)) },
     stdin: `${nonce}\n${stdin ?? ''}`,
     nonce,
   };
@@ -58,7 +69,9 @@ export function extractResult(stdout: string, nonce: string): ExtractedResult {
   const start = stdout.lastIndexOf(head);
   if (start === -1) return { stdout, result: '' };
   const end = stdout.indexOf('\n', start);
-  if (end === -1) return { stdout, result: '' }; // cut short by the output limit
+  // Cut short by the output limit: the program had finished, but its result is lost. The
+  // partial marker is ours, not the program's output.
+  if (end === -1) return { stdout: stdout.slice(0, start), result: '' };
   const payload = stdout.slice(start + head.length, end);
   let value: unknown;
   try {
@@ -84,22 +97,27 @@ function markerHead(nonce: string): string {
  * Written for Python 3.5 and later (no f-strings). Every name it defines starts with an
  * underscore and lives in the runner's own module, never in the user's `__main__`.
  */
-function runnerSource(code: string): string {
+function runnerSource(code: string, resultMaxChars: number): string {
   // A JSON string is a valid Python string literal; it keeps the code out of the syntax.
-  const literal = JSON.stringify(code);
+  // Python reads a leading byte-order mark in a file as nothing, and cannot encode a lone
+  // surrogate: treat both as the engine would, were the code its file.
+  const literal = JSON.stringify(code.replace(/^\uFEFF/, '').toWellFormed());
   return `import sys as _sys
 
 
-def _piston_session_run(source, filename, marker):
-    import ast, json, linecache, traceback, types
+def _piston_session_run(source, filename, marker, result_max):
+    import ast, json, linecache, os, traceback, types
     nonce = _sys.stdin.buffer.readline().strip().decode('ascii', 'replace')
     runner_file = __file__
+    # The real stdout, kept aside: code may replace, detach or close sys.stdout.
+    out_fd = os.dup(1)
     _sys.argv[0] = filename
     # Tracebacks read lines from linecache: show the user's source, not a missing file.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     _piston_session_map_uploads()
     main = types.ModuleType('__main__')
     main.__dict__['__builtins__'] = __builtins__
+    main.__dict__['__file__'] = os.path.join(os.getcwd(), filename)
     _sys.modules['__main__'] = main
     try:
         # Compiled from text first: syntax errors then point into the source as Python's do.
@@ -122,22 +140,37 @@ def _piston_session_run(source, filename, marker):
     except SystemExit:
         raise
     except BaseException as error:
-        tb = error.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename == runner_file:
-            tb = tb.tb_next
-        _sys.stdout.flush()
-        traceback.print_exception(type(error), error, tb)
+        report = traceback.TracebackException(type(error), error, error.__traceback__)
+        _piston_session_hide_frames(report, runner_file, traceback, set())
+        for stream in (_sys.stdout, _sys.__stdout__):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        _sys.stderr.write(''.join(report.format()))
         _sys.stderr.flush()
         _sys.exit(1)
-    payload = _piston_session_encode(value, json)
-    try:
-        _sys.stdout.flush()
-        out = _sys.__stdout__
-        out.flush()
-        out.buffer.write((marker + nonce + ':' + payload + '\\n').encode('utf-8'))
-        out.buffer.flush()
-    except Exception:
-        pass
+    payload = _piston_session_encode(value, json, result_max)
+    for stream in (_sys.stdout, _sys.__stdout__):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    data = (marker + nonce + ':' + payload + '\\n').encode('utf-8')
+    while data:
+        data = data[os.write(out_fd, data):]
+
+
+def _piston_session_hide_frames(report, runner_file, traceback, seen):
+    # Frames of the runner (its exec, its /mnt/data wrappers) wherever they stand, in chained
+    # exceptions too: tracebacks show only the user's code.
+    if report is None or id(report) in seen:
+        return
+    seen.add(id(report))
+    report.stack = traceback.StackSummary.from_list(
+        [frame for frame in report.stack if frame.filename != runner_file])
+    _piston_session_hide_frames(report.__cause__, runner_file, traceback, seen)
+    _piston_session_hide_frames(report.__context__, runner_file, traceback, seen)
 
 
 def _piston_session_map_uploads():
@@ -148,6 +181,11 @@ def _piston_session_map_uploads():
     uploads = '/mnt/data'
 
     def to_workdir(path):
+        if hasattr(os, 'fspath'):  # Python 3.6+
+            try:
+                path = os.fspath(path)
+            except TypeError:
+                return path
         if isinstance(path, str) and (path == uploads or path.startswith(uploads + '/')):
             return workdir + path[len(uploads):]
         return path
@@ -155,9 +193,15 @@ def _piston_session_map_uploads():
     def mapped(function):
         @functools.wraps(function)
         def call(*args, **kwargs):
-            if args:
-                args = (to_workdir(args[0]),) + args[1:]
-            return function(*args, **kwargs)
+            if not args:
+                return function(*args, **kwargs)
+            given, target = args[0], to_workdir(args[0])
+            try:
+                return function(target, *args[1:], **kwargs)
+            except OSError as error:
+                if target is not given and error.filename == target:
+                    error.filename = given  # name the path the code used
+                raise
         return call
 
     builtins.open = io.open = mapped(io.open)
@@ -165,23 +209,23 @@ def _piston_session_map_uploads():
     os.listdir = mapped(os.listdir)
 
 
-def _piston_session_encode(value, json):
+def _piston_session_encode(value, json, result_max):
     if value is None:
         return '{"value": null}'
-    png = getattr(value, '_repr_png_', None)
-    if callable(png) and not isinstance(value, type):
-        try:
+    try:
+        png = getattr(value, '_repr_png_', None)
+        if callable(png) and not isinstance(value, type):
             data = png()
-            if isinstance(data, bytes):
+            if isinstance(data, bytes) and len(data) * 4 // 3 <= result_max:
                 import base64
                 image = {'type': 'image', 'format': 'png',
                          'base64_data': base64.b64encode(data).decode('ascii')}
                 return json.dumps({'value': image})
-        except Exception:
-            pass
+    except Exception:
+        pass
     try:
         text = json.dumps(value, allow_nan=False)
-        if len(text) <= ${RESULT_MAX_CHARS}:
+        if len(text) <= result_max:
             return '{"value": ' + text + '}'
     except Exception:
         pass
@@ -189,11 +233,11 @@ def _piston_session_encode(value, json):
         text = repr(value)
     except Exception as error:
         text = '<repr failed: %s>' % type(error).__name__
-    if len(text) > ${RESULT_MAX_CHARS}:
-        text = text[:${RESULT_MAX_CHARS}] + '...'
+    if len(text) > result_max:
+        text = text[:result_max] + '...'
     return json.dumps({'value': text})
 
 
-_piston_session_run(${literal}, ${JSON.stringify(USER_CODE_NAME)}, ${JSON.stringify(MARKER_PREFIX)})
+_piston_session_run(${literal}, ${JSON.stringify(USER_CODE_NAME)}, ${JSON.stringify(MARKER_PREFIX)}, ${resultMaxChars})
 `;
 }

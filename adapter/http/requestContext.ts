@@ -9,8 +9,14 @@ export interface RequestContext {
   route?: string;
 }
 
-/** Azure session ids: 4-128 characters; anything else is logged as absent, never refused. */
-const IDENTIFIER_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
+/**
+ * Azure session ids are 4-128 characters of a small set, but the pool checks that, not us:
+ * any identifier up to 128 characters without control characters names its own session (its
+ * own file folder), so two sessions never share files. Longer or odd ones count as absent,
+ * never refused.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+const IDENTIFIER_PATTERN = /^[^\u0000-\u001f\u007f]{1,128}$/;
 
 export function identifierOf(req: Request): string | undefined {
   const value = req.query['identifier'];

@@ -63,6 +63,12 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM', 0));
   process.once('SIGINT', () => stop('SIGINT', 0));
+  // A supervisor killed with SIGKILL cannot stop its engine; an orphan would keep its port
+  // and its jobs for nobody. Piston has no such check, but it never runs outside a container.
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parentPid) stop('parent process exited', 0);
+  }, 1_000).unref();
   process.on('uncaughtException', (error) => {
     log.error('crashed', { error: error.stack ?? error.message });
     stop('uncaught exception', 1);

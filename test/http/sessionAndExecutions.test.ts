@@ -146,6 +146,20 @@ describe('session files reach the engine', () => {
     expect(sentExecutions()[0]?.files.map((file) => file.name)).toEqual(['main.py']);
   });
 
+  it('identifiers outside the usual character set still get sessions of their own', async () => {
+    const agent = request(adapter.app);
+    await agent
+      .post(`/files/upload?identifier=${encodeURIComponent('team#1')}`)
+      .attach('file', Buffer.from('one'), 'a.txt')
+      .expect(200);
+    const other = await agent.get(`/files?identifier=${encodeURIComponent('team+1')}`);
+    expect(other.body.value).toEqual([]);
+    const none = await agent.get('/files');
+    expect(none.body.value).toEqual([]);
+    const same = await agent.get(`/files?identifier=${encodeURIComponent('team#1')}`);
+    expect(same.body.value).toHaveLength(1);
+  });
+
   it('files too big for the engine body: 413 before sending, naming them', async () => {
     await request(adapter.app)
       .post('/files/upload?identifier=big')

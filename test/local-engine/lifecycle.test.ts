@@ -3,11 +3,17 @@
  * start otherwise), stops on SIGTERM killing its running jobs and removing what it created,
  * and refuses settings it cannot use. Each test starts engines of its own.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectionError, waitUntilGone } from '../support/adapterProcess';
-import { engineRequest, LocalEngine, PROCESS_DEADLINE_MS } from '../support/localEngine';
+import {
+  engineRequest,
+  LOCAL_ENGINE_MAIN,
+  LocalEngine,
+  PROCESS_DEADLINE_MS,
+} from '../support/localEngine';
 import { waitFor } from '../support/waitFor';
 
 // A bound for each test and hook, beyond the sum of the deadlines it waits on (see
@@ -172,3 +178,40 @@ test('LOCAL_ENGINE_LANGUAGES offers exactly those, warning about the ones it lac
     language: 'cobol',
   });
 });
+
+test('stops by itself when the process that launched it is gone (a SIGKILLed supervisor)', async () => {
+  // A parent that launches the engine, reports its pid, and is then killed without a chance
+  // to stop it, as a supervisor killed with SIGKILL would be.
+  const launcher = [
+    "const { spawn } = require('node:child_process');",
+    'const engine = spawn(process.execPath, [process.argv[1]], {',
+    "  env: { ...process.env, PISTON_BIND_ADDRESS: '127.0.0.1:0', LOCAL_ENGINE_LANGUAGES: 'bash' },",
+    "  stdio: ['ignore', 'pipe', 'ignore'],",
+    '  detached: true,',
+    '});',
+    // Once it listens, it has taken note of its parent: only then is the parent killed.
+    "engine.stdout.on('data', (chunk) => {",
+    "  if (String(chunk).includes('\"listening\"')) process.stdout.write(engine.pid + '\\n');",
+    '});',
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+  const parent = spawn(process.execPath, ['-e', launcher, LOCAL_ENGINE_MAIN], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  parent.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  await waitFor(() => output.includes('\n'), { timeoutMs: PROCESS_DEADLINE_MS, what: 'pid' });
+  const enginePid = Number(output.trim());
+  expect(isAlive(enginePid)).toBe(true);
+  parent.kill('SIGKILL');
+  await waitUntilGone(enginePid, PROCESS_DEADLINE_MS);
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

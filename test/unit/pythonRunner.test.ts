@@ -19,8 +19,15 @@ afterEach(() => {
   rmSync(workdir, { recursive: true, force: true });
 });
 
-function run(code: string, { stdin, args = [] }: { stdin?: string; args?: string[] } = {}) {
-  const program = wrapPythonCode(code, stdin);
+function run(
+  code: string,
+  {
+    stdin,
+    args = [],
+    outputMaxBytes = 1024 * 1024,
+  }: { stdin?: string; args?: string[]; outputMaxBytes?: number } = {},
+) {
+  const program = wrapPythonCode(code, stdin, outputMaxBytes);
   writeFileSync(path.join(workdir, program.file.name), program.file.content);
   const child = spawnSync('python3', [program.file.name, ...args], {
     cwd: workdir,
@@ -155,6 +162,73 @@ describe('Python runner: the program behaves as if run directly', () => {
     expect(outcome.result).toBe('A');
   });
 
+  it('hides our frames inside a traceback too (an error raised through a /mnt/data wrapper)', () => {
+    const code = [
+      'def load():',
+      "    return open('/mnt/data/missing.csv')",
+      'try:',
+      '    load()',
+      'except OSError as error:',
+      "    raise RuntimeError('wrapped') from error",
+    ].join('\n');
+    const outcome = run(code);
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.stderr).toContain('FileNotFoundError');
+    expect(outcome.stderr).toContain('RuntimeError: wrapped');
+    expect(outcome.stderr).toContain('File "main.py", line 2, in load');
+    expect(outcome.stderr).not.toContain(RUNNER_FILE_NAME);
+    expect(outcome.stderr).not.toContain('in call');
+  });
+
+  it('a value whose attribute lookup raises still gives a result, never a runner crash', () => {
+    const code = [
+      'class Odd:',
+      '    def __getattr__(self, name):',
+      '        raise KeyError(name)',
+      '    def __repr__(self):',
+      "        return 'Odd()'",
+      'Odd()',
+    ].join('\n');
+    const outcome = run(code);
+    expect(outcome.stderr).toBe('');
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.result).toBe('Odd()');
+  });
+
+  it('the result survives code that detaches or closes sys.stdout', () => {
+    const code = [
+      'import codecs, sys',
+      "sys.stdout = codecs.getwriter('utf-8')(sys.stdout.detach())",
+      "print('still printing')",
+      'sys.stdout.flush()',
+      '41 + 1',
+    ].join('\n');
+    const outcome = run(code);
+    expect(outcome.stderr).toBe('');
+    expect(outcome.stdout).toBe('still printing\n');
+    expect(outcome.result).toBe(42);
+  });
+
+  it('a long result is cut to fit an eighth of the output limit', () => {
+    const outcome = run("'x' * 10000", { outputMaxBytes: 8 * 1024 });
+    expect(typeof outcome.result).toBe('string');
+    expect((outcome.result as string).length).toBeLessThanOrEqual(1024 + 3);
+    expect(outcome.result as string).toMatch(/\.\.\.$/);
+  });
+
+  it('__file__ names main.py in the working folder; a leading BOM is ignored', () => {
+    const outcome = run('\uFEFFimport os\nos.path.basename(__file__)');
+    expect(outcome.stderr).toBe('');
+    expect(outcome.result).toBe('main.py');
+  });
+
+  it('Path objects under /mnt/data lead to the working folder too', () => {
+    writeFileSync(path.join(workdir, 'p.txt'), 'via pathlib');
+    const outcome = run("from pathlib import Path\nopen(Path('/mnt/data') / 'p.txt').read()");
+    expect(outcome.stderr).toBe('');
+    expect(outcome.result).toBe('via pathlib');
+  });
+
   it('/mnt/data paths lead to the files beside the code, as in Azure', () => {
     writeFileSync(path.join(workdir, 'data.csv'), 'a,b\n1,2\n');
     const code = [
@@ -178,9 +252,9 @@ describe('extractResult', () => {
     });
   });
 
-  it('ignores a marker cut short by the output limit', () => {
+  it('drops a marker cut short by the output limit, keeping the output before it', () => {
     const stdout = 'out\u001episton-session-result:abc:{"value": 1';
-    expect(extractResult(stdout, 'abc')).toEqual({ stdout, result: '' });
+    expect(extractResult(stdout, 'abc')).toEqual({ stdout: 'out', result: '' });
   });
 
   it('keeps output printed after the marker (a thread still running)', () => {
