@@ -1,12 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { exchange } from './httpClient';
+import {
+  cleanEnvironment,
+  LoggedProcess,
+  REPO_ROOT,
+  type ExitStatus,
+  type LogLine,
+} from './loggedProcess';
 import { waitFor } from './waitFor';
 
 /** The repository root: the adapter runs from here, as the start script runs it. */
-export const REPO_ROOT = path.resolve(__dirname, '../..');
+export { REPO_ROOT };
+export type { ExitStatus, LogLine };
 export const ADAPTER_MAIN = path.join(REPO_ROOT, 'dist/adapter/main.js');
 /** Stand-in engines for fault injection (see each file's header). */
 export const ENGINES_DIR = path.join(REPO_ROOT, 'test/support/engines');
@@ -21,12 +29,6 @@ export function commandLine(...parts: string[]): string {
   return parts.map((part) => part.replace(/ /g, '\\ ')).join(' ');
 }
 
-export interface LogLine {
-  msg?: string;
-  level?: number;
-  [field: string]: unknown;
-}
-
 export interface HttpReply {
   status: number;
   headers: http.IncomingHttpHeaders;
@@ -35,83 +37,38 @@ export interface HttpReply {
   json: unknown;
 }
 
-export interface ExitStatus {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
 /**
  * The built adapter (dist/adapter/main.js) as a real process: its JSON log lines, its exit,
  * and HTTP to the port it reports in its "ingress open" line.
  */
-export class AdapterProcess {
-  readonly child: ChildProcess;
+export class AdapterProcess extends LoggedProcess {
   /** A fresh folder for this adapter: files, gate files, anything a test needs. */
   readonly tempDir: string;
-  readonly logs: LogLine[] = [];
-  /** Whatever it wrote on stderr (a ConfigError, a crash). */
-  stderr = '';
-  readonly exited: Promise<ExitStatus>;
-  private exitStatus: ExitStatus | null = null;
-  private stdoutRest = '';
 
   constructor(env: AdapterEnv) {
-    this.tempDir = mkdtempSync(path.join(os.tmpdir(), 'psa-supervisor-'));
-    const extra = typeof env === 'function' ? env(this.tempDir) : env;
-    this.child = spawn(process.execPath, [ADAPTER_MAIN], {
-      cwd: REPO_ROOT,
-      env: {
+    const tempDir = mkdtempSync(path.join(os.tmpdir(), 'psa-supervisor-'));
+    const extra = typeof env === 'function' ? env(tempDir) : env;
+    super(
+      ADAPTER_MAIN,
+      {
         ...baseEnvironment(),
         HOST: '127.0.0.1',
         PORT: '0',
         ENGINE_PORT: '0',
         LOG_LEVEL: 'info',
-        FILES_DIR: path.join(this.tempDir, 'files'),
+        FILES_DIR: path.join(tempDir, 'files'),
         // The stand-in engines run no Python: send the code exactly as written.
         PYTHON_RESULT: 'false',
         ...extra,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout?.setEncoding('utf8');
-    this.child.stdout?.on('data', (chunk: string) => this.onStdout(chunk));
-    this.child.stderr?.setEncoding('utf8');
-    this.child.stderr?.on('data', (chunk: string) => {
-      this.stderr += chunk;
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        this.exitStatus = { code, signal };
-        resolve(this.exitStatus);
-      });
-    });
+      { name: 'adapter', tailLines: 40, waitTimeoutMs: 10_000 },
+    );
+    this.tempDir = tempDir;
   }
 
   get pid(): number {
     if (this.child.pid === undefined) throw new Error('the adapter did not start');
     return this.child.pid;
-  }
-
-  get hasExited(): boolean {
-    return this.exitStatus !== null;
-  }
-
-  /** The first log line matching, waiting up to `timeoutMs` for it. */
-  async waitForLog(
-    predicate: (line: LogLine) => boolean,
-    { timeoutMs = 10_000, what = 'a log line' } = {},
-  ): Promise<LogLine> {
-    let found: LogLine | undefined;
-    await waitFor(
-      () => {
-        found = this.logs.find(predicate);
-        // Stop waiting early if the adapter is gone; the assertion below says so.
-        return found !== undefined || this.hasExited;
-      },
-      { timeoutMs, what: `${what}\n${this.describe()}` },
-    );
-    if (found === undefined) throw new Error(`adapter exited before ${what}\n${this.describe()}`);
-    return found;
   }
 
   waitForMessage(msg: string, options: { timeoutMs?: number } = {}): Promise<LogLine> {
@@ -161,39 +118,11 @@ export class AdapterProcess {
     await this.waitForExit();
     rmSync(this.tempDir, { recursive: true, force: true });
   }
-
-  /** The log so far, for failure messages. */
-  describe(): string {
-    const tail = this.logs
-      .slice(-40)
-      .map((line) => JSON.stringify(line))
-      .join('\n');
-    return `--- adapter log (last 40 lines) ---\n${tail}\n--- stderr ---\n${this.stderr}`;
-  }
-
-  private onStdout(chunk: string): void {
-    const text = this.stdoutRest + chunk;
-    const lines = text.split('\n');
-    this.stdoutRest = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      try {
-        this.logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        this.logs.push({ msg: '(not JSON)', text: line });
-      }
-    }
-  }
 }
 
 /** The tests' environment without settings that would change the adapter under test. */
 function baseEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (/^(ENGINE_|PISTON_|FAKE_ENGINE_)/.test(name)) delete env[name];
-  }
-  delete env.NODE_OPTIONS;
-  return env;
+  return cleanEnvironment(/^(ENGINE_|PISTON_|FAKE_ENGINE_)/);
 }
 
 /** Variables for the adapter, or a function of its temp dir that returns them. */
@@ -214,43 +143,19 @@ export function httpRequest(
   body: unknown,
   timeoutMs: number,
 ): Promise<HttpReply> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: urlPath,
-        // A fresh connection per request: no pooled socket outlives a test.
-        agent: false,
-        headers: payload
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-          : {},
-        timeout: timeoutMs,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () =>
-      req.destroy(new Error(`${method} ${urlPath}: no answer in ${timeoutMs} ms`)),
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return exchange(
+    {
+      port,
+      method,
+      path: urlPath,
+      headers: payload
+        ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+        : {},
+      timeoutMs,
+    },
+    (req) => req.end(payload),
+  );
 }
 
 /** Resolves with the connection error code (e.g. ECONNREFUSED), or null if it connected. */

@@ -21,28 +21,51 @@ export function send(
   const raw = typeof body === 'string' || Buffer.isBuffer(body);
   const payload = body === undefined ? undefined : raw ? body : JSON.stringify(body);
   const contentType = payload !== undefined && !raw ? { 'content-type': 'application/json' } : {};
+  return exchange(
+    {
+      port,
+      method,
+      path,
+      headers: {
+        ...contentType,
+        ...(payload === undefined ? {} : { 'content-length': Buffer.byteLength(payload) }),
+        ...headers,
+      },
+      timeoutMs,
+    },
+    (req) => req.end(payload),
+  );
+}
+
+export interface ExchangeOptions {
+  /** Where to connect; 127.0.0.1 unless told. */
+  host?: string;
+  port: number;
+  method: string;
+  path: string;
+  headers: http.OutgoingHttpHeaders;
+  timeoutMs: number;
+}
+
+/**
+ * One HTTP request on a fresh connection (no pooled socket outlives a test): `writeBody` sends
+ * the body and ends the request; the answer is read whole, and the request fails if none comes
+ * within `timeoutMs`.
+ */
+export function exchange(
+  { host = '127.0.0.1', port, method, path, headers, timeoutMs }: ExchangeOptions,
+  writeBody: (req: http.ClientRequest) => void,
+): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent: false,
-        headers: {
-          ...contentType,
-          ...(payload === undefined ? {} : { 'content-length': Buffer.byteLength(payload) }),
-          ...headers,
-        },
-        timeout: timeoutMs,
-      },
+      { host, port, method, path, agent: false, headers, timeout: timeoutMs },
       (res) => readReply(res).then(resolve, reject),
     );
     req.on('timeout', () =>
       req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`)),
     );
     req.on('error', reject);
-    req.end(payload);
+    writeBody(req);
   });
 }
 

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, type ExitStatus } from './adapterProcess';
+import { exchange } from './httpClient';
+import { cleanEnvironment, LoggedProcess, type OutputStream } from './loggedProcess';
 import { waitFor } from './waitFor';
 
 /** The built engine, exactly what the start script and the supervisor launch. */
@@ -50,14 +51,9 @@ export interface EngineRequest {
  * with port 0) read from its "listening" line, with a temp dir of its own as TMPDIR so that
  * whatever it creates can be checked and removed.
  */
-export class LocalEngine {
-  readonly child: ChildProcess;
+export class LocalEngine extends LoggedProcess<EngineLogLine> {
   /** The engine's TMPDIR: it creates its own root dir (jobs, stage scripts) in here. */
   readonly tempDir: string;
-  readonly logs: EngineLogLine[] = [];
-  readonly exited: Promise<ExitStatus>;
-  private exitStatus: ExitStatus | null = null;
-  private readonly rest = { stdout: '', stderr: '' };
 
   constructor(env: Record<string, string | undefined> = {}) {
     if (!existsSync(LOCAL_ENGINE_MAIN)) {
@@ -65,55 +61,24 @@ export class LocalEngine {
         `${LOCAL_ENGINE_MAIN} is missing: run \`npm run build\` first (npm test does)`,
       );
     }
-    this.tempDir = mkdtempSync(path.join(os.tmpdir(), 'psa-local-engine-'));
-    this.child = spawn(process.execPath, [LOCAL_ENGINE_MAIN], {
-      cwd: REPO_ROOT,
-      env: {
+    const tempDir = mkdtempSync(path.join(os.tmpdir(), 'psa-local-engine-'));
+    super(
+      LOCAL_ENGINE_MAIN,
+      {
         ...engineBaseEnvironment(),
-        TMPDIR: this.tempDir,
+        TMPDIR: tempDir,
         PISTON_BIND_ADDRESS: '127.0.0.1:0',
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    for (const stream of ['stdout', 'stderr'] as const) {
-      this.child[stream]?.setEncoding('utf8');
-      this.child[stream]?.on('data', (chunk: string) => this.onData(stream, chunk));
-    }
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        this.exitStatus = { code, signal };
-        resolve(this.exitStatus);
-      });
-    });
+      // The engine writes its errors to stderr as log lines too.
+      { name: 'engine', tailLines: 30, waitTimeoutMs: PROCESS_DEADLINE_MS, stderrIsLog: true },
+    );
+    this.tempDir = tempDir;
   }
 
   get pid(): number {
     if (this.child.pid === undefined) throw new Error('the engine did not start');
     return this.child.pid;
-  }
-
-  get hasExited(): boolean {
-    return this.exitStatus !== null;
-  }
-
-  /** The first log line matching, waiting up to `timeoutMs`; throws if the engine exits first. */
-  async waitForLog(
-    predicate: (line: EngineLogLine) => boolean,
-    { timeoutMs = PROCESS_DEADLINE_MS, what = 'a log line' } = {},
-  ): Promise<EngineLogLine> {
-    let found: EngineLogLine | undefined;
-    await waitFor(
-      () => {
-        found = this.logs.find(predicate);
-        return found !== undefined || this.hasExited;
-      },
-      { timeoutMs, what: `${what}\n${this.describe()}` },
-    );
-    // Lines written just before the exit may be parsed after it: look once more.
-    found ??= this.logs.find(predicate);
-    if (found === undefined) throw new Error(`engine exited before ${what}\n${this.describe()}`);
-    return found;
   }
 
   /** The "listening" line: where it answers, its dialect, runtimes and jobs dir. */
@@ -161,36 +126,17 @@ export class LocalEngine {
     }
   }
 
-  describe(): string {
-    const tail = this.logs
-      .slice(-30)
-      .map((line) => JSON.stringify(line))
-      .join('\n');
-    return `--- engine log (last 30 lines) ---\n${tail}`;
-  }
-
-  private onData(stream: 'stdout' | 'stderr', chunk: string): void {
-    const lines = (this.rest[stream] + chunk).split('\n');
-    this.rest[stream] = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      try {
-        this.logs.push({ ...(JSON.parse(line) as Record<string, unknown>), stream });
-      } catch {
-        this.logs.push({ msg: '(not JSON)', text: line, stream });
-      }
-    }
+  protected override toLogLine(
+    fields: Record<string, unknown>,
+    stream: OutputStream,
+  ): EngineLogLine {
+    return { ...fields, stream };
   }
 }
 
 /** The tests' environment without settings that would change the engine under test. */
 function engineBaseEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (/^(ENGINE_|PISTON_|LOCAL_ENGINE_|FAKE_ENGINE_)/.test(name)) delete env[name];
-  }
-  delete env.NODE_OPTIONS;
-  return env;
+  return cleanEnvironment(/^(ENGINE_|PISTON_|LOCAL_ENGINE_|FAKE_ENGINE_)/);
 }
 
 /** One request on a fresh connection, the body sent byte for byte as given. */
@@ -204,29 +150,7 @@ export function engineRequest(port: number, request: EngineRequest): Promise<Eng
   } = request;
   const headers: Record<string, string | number> = { ...request.headers };
   if (body !== undefined && !request.chunked) headers['content-length'] = Buffer.byteLength(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host, port, method, path: urlPath, headers, agent: false, timeout: timeoutMs },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () =>
-      req.destroy(new Error(`${method} ${urlPath}: no answer in ${timeoutMs} ms`)),
-    );
-    req.on('error', reject);
+  return exchange({ host, port, method, path: urlPath, headers, timeoutMs }, (req) => {
     if (request.chunked && body !== undefined) {
       // Two writes: node sends each as a chunk of its own.
       const half = Math.floor(body.length / 2);

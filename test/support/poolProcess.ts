@@ -1,14 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import {
-  isAlive,
-  REPO_ROOT,
-  type ExitStatus,
-  type HttpReply,
-  type LogLine,
-} from './adapterProcess';
+import { isAlive, REPO_ROOT, type ExitStatus, type HttpReply } from './adapterProcess';
 import { send, type SendOptions } from './httpClient';
+import { cleanEnvironment, LoggedProcess, type LogLine, type OutputStream } from './loggedProcess';
 import { waitFor } from './waitFor';
 
 export const POOL_MAIN = path.join(REPO_ROOT, 'dist/scripts/pool/main.js');
@@ -33,22 +27,16 @@ export interface PoolStatusJson {
  * its JSON log, HTTP to the port it reports, and every session pid it ever mentioned, so a test
  * can check that nothing outlives it.
  */
-export class PoolProcess {
-  readonly child: ChildProcess;
-  readonly logs: LogLine[] = [];
-  stderr = '';
-  readonly exited: Promise<ExitStatus>;
-  private exitStatus: ExitStatus | null = null;
-  private stdoutRest = '';
+export class PoolProcess extends LoggedProcess {
   private readonly pids = new Set<number>();
 
   constructor(env: Record<string, string>) {
     if (!existsSync(POOL_MAIN)) {
       throw new Error(`${POOL_MAIN} is missing: run \`npm run build\` first (npm test does)`);
     }
-    this.child = spawn(process.execPath, [POOL_MAIN], {
-      cwd: REPO_ROOT,
-      env: {
+    super(
+      POOL_MAIN,
+      {
         ...baseEnvironment(),
         POOL_PORT: '0',
         POOL_LOG_LEVEL: 'info',
@@ -56,40 +44,8 @@ export class PoolProcess {
         PYTHON_RESULT: 'false',
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout?.setEncoding('utf8');
-    this.child.stdout?.on('data', (chunk: string) => this.onStdout(chunk));
-    this.child.stderr?.setEncoding('utf8');
-    this.child.stderr?.on('data', (chunk: string) => {
-      this.stderr += chunk;
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        this.exitStatus = { code, signal };
-        resolve(this.exitStatus);
-      });
-    });
-  }
-
-  get hasExited(): boolean {
-    return this.exitStatus !== null;
-  }
-
-  async waitForLog(
-    predicate: (line: LogLine) => boolean,
-    { timeoutMs = 20_000, what = 'a log line' } = {},
-  ): Promise<LogLine> {
-    let found: LogLine | undefined;
-    await waitFor(
-      () => {
-        found = this.logs.find(predicate);
-        return found !== undefined || this.hasExited;
-      },
-      { timeoutMs, what: `${what}\n${this.describe()}` },
+      { name: 'pool', tailLines: 30, waitTimeoutMs: 20_000 },
     );
-    if (found === undefined) throw new Error(`pool exited before ${what}\n${this.describe()}`);
-    return found;
   }
 
   async port(): Promise<number> {
@@ -168,14 +124,6 @@ export class PoolProcess {
     }
   }
 
-  describe(): string {
-    const tail = this.logs
-      .slice(-30)
-      .map((line) => JSON.stringify(line))
-      .join('\n');
-    return `--- pool log (last 30 lines) ---\n${tail}\n--- stderr ---\n${this.stderr}`;
-  }
-
   private notePids(status: PoolStatusJson): void {
     for (const session of status.sessions ?? []) {
       if (session.adapterPid !== null) this.pids.add(session.adapterPid);
@@ -183,24 +131,14 @@ export class PoolProcess {
     }
   }
 
-  private onStdout(chunk: string): void {
-    const text = this.stdoutRest + chunk;
-    const lines = text.split('\n');
-    this.stdoutRest = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      let parsed: LogLine;
-      try {
-        parsed = JSON.parse(line) as LogLine;
-      } catch {
-        parsed = { msg: '(not JSON)', text: line };
-      }
-      this.logs.push(parsed);
-      if (typeof parsed.adapterPid === 'number') this.pids.add(parsed.adapterPid);
-      if (Array.isArray(parsed.enginePids)) {
-        for (const pid of parsed.enginePids) if (typeof pid === 'number') this.pids.add(pid);
-      }
+  /** Notes the session pids a log line mentions. */
+  protected override toLogLine(fields: Record<string, unknown>, stream: OutputStream): LogLine {
+    const line = super.toLogLine(fields, stream);
+    if (typeof line.adapterPid === 'number') this.pids.add(line.adapterPid);
+    if (Array.isArray(line.enginePids)) {
+      for (const pid of line.enginePids) if (typeof pid === 'number') this.pids.add(pid);
     }
+    return line;
   }
 }
 
@@ -210,11 +148,5 @@ export function startPool(env: Record<string, string> = {}): PoolProcess {
 
 /** The tests' environment without settings that would change the pool or its sessions. */
 function baseEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (/^(ENGINE_|PISTON_|FAKE_ENGINE_|POOL_)/.test(name)) delete env[name];
-  }
-  delete env.NODE_OPTIONS;
-  delete env.LOG_LEVEL;
-  return env;
+  return cleanEnvironment(/^(ENGINE_|PISTON_|FAKE_ENGINE_|POOL_)/, 'LOG_LEVEL');
 }
