@@ -63,10 +63,12 @@ export const adapterBoundSection: BenchSection = async (context) => {
 
     let executeCpuMs = 0;
     let passthroughCpuMs = 0;
+    let bareCpuMs = 0;
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const p of paths) {
         context.progress(`adapter-bound: ${p.name}, round ${round + 1}`);
         const cpuBefore = cpuTimeMs(adapter.process.pid);
+        const bareCpuBefore = cpuTimeMs(bare.process.pid);
         const result = await runLoad({
           url: p.url,
           body: p.body,
@@ -76,6 +78,7 @@ export const adapterBoundSection: BenchSection = async (context) => {
         const cpu = cpuTimeMs(adapter.process.pid) - cpuBefore;
         if (p === execute) executeCpuMs += cpu;
         if (p === passthrough) passthroughCpuMs += cpu;
+        if (p === proxy) bareCpuMs += cpuTimeMs(bare.process.pid) - bareCpuBefore;
         p.responses += result.responses;
         p.seconds += result.durationSeconds;
         p.failures += result.errors + result.responses - (result.byStatus[200] ?? 0);
@@ -111,6 +114,11 @@ export const adapterBoundSection: BenchSection = async (context) => {
         'cpu',
         `adapter CPU per request, passthrough (adapter-bound ${at})`,
         ms(passthroughCpuMs / passthrough.responses, 3),
+      ),
+      info(
+        'cpu',
+        `bare node:http proxy CPU per request (adapter-bound ${at})`,
+        ms(bareCpuMs / proxy.responses, 3),
       ),
     );
     const failures = paths.filter((p) => p.failures > 0);

@@ -1,7 +1,8 @@
 /**
  * Engine-bound: trivial Python through the adapter vs straight to the same local engine, at 1
  * and 32 connections, alternating the two so drift on the machine hits both alike. Also the
- * adapter's own CPU time per request, from its process accounting.
+ * adapter's own CPU time per request, from its process accounting, beside that of a bare
+ * node:http proxy under the same load (what any Node hop pays here).
  *
  * PYTHON_RESULT=false: the adapter's result runner wraps Python code in more Python, which
  * is engine work, not hop cost; with it off both paths run the same program.
@@ -10,7 +11,12 @@ import type { BenchRow, BenchSection } from '../types';
 import { latenciesOf, percentile, runLoad, type LoadResult } from '../support/load';
 import { cpuTimeMs } from '../support/proc';
 import { info, ms, ratio, rps, target } from '../support/rows';
-import { localEngineCommand, startAdapter } from '../support/services';
+import {
+  localEngineCommand,
+  startAdapter,
+  startBareProxy,
+  type Service,
+} from '../support/services';
 
 const SECTION = 'engine-bound';
 const ROUNDS = 2;
@@ -50,7 +56,9 @@ export const engineBoundSection: BenchSection = async (context) => {
     PYTHON_RESULT: 'false',
   });
   const rows: BenchRow[] = [];
+  let bare: Service | undefined;
   try {
+    bare = await startBareProxy(context.repoRoot, adapter.engineUrl);
     const direct = { url: `${adapter.engineUrl}/api/v2/execute`, body: DIRECT_BODY };
     const via = { url: `${adapter.url}/python/execute`, body: ADAPTER_BODY };
     context.progress('engine-bound: warming up');
@@ -118,6 +126,20 @@ export const engineBoundSection: BenchSection = async (context) => {
             )
           : info('cpu', `adapter CPU per request (engine-bound ${at})`, ms(cpuPerRequest, 3)),
       );
+      // The floor for that figure: a bare node:http proxy, no framework, no logging, in front
+      // of the same engine under the same load. Waking a process per request costs on its own.
+      context.progress(`engine-bound: bare proxy, ${connections} connections`);
+      const bareCpuBefore = cpuTimeMs(bare.process.pid);
+      const bareRun = await runLoad({
+        url: `${bare.url}/api/v2/execute`,
+        body: DIRECT_BODY,
+        connections,
+        durationSeconds,
+      });
+      const bareCpu = (cpuTimeMs(bare.process.pid) - bareCpuBefore) / bareRun.responses;
+      rows.push(
+        info('cpu', `bare node:http proxy CPU per request (same engine ${at})`, ms(bareCpu, 3)),
+      );
       if (straight.failures + adapted.failures > 0) {
         rows.push(
           info(
@@ -129,6 +151,7 @@ export const engineBoundSection: BenchSection = async (context) => {
       }
     }
   } finally {
+    await bare?.stop();
     await adapter.stop();
   }
   return rows;
