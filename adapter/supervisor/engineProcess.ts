@@ -1,11 +1,9 @@
 /**
- * The only module that starts processes. Unit tests replace it with jest.mock; everything
- * else sees the small interface below. node:child_process rather than execa: the adapter's
- * whole memory budget is 70 MB, and execa (ESM, a dozen dependencies) took 4-9 MB of it for
- * a spawn, a process group and two line readers.
+ * The only module that touches execa. execa 9 is ESM-only and jest cannot load it, so unit
+ * tests replace this whole module with jest.mock; everything else sees the small interface
+ * below. The import is dynamic: TypeScript turns it into require(), which Node >= 20.19 can
+ * use on an ES module without top-level await, such as execa.
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { settleWithin } from './deadline';
 
 export type EngineStream = 'stdout' | 'stderr';
@@ -44,34 +42,26 @@ export interface LaunchOptions {
 /** After the engine exits, how long its last output may take to arrive. */
 const OUTPUT_DRAIN_MS = 1_000;
 
-/**
- * ENGINE_COMMAND as argv: split on spaces, a backslash before a space keeps it in the part
- * (`/opt/my\ engine/run --x` is two parts). No shell, so no other quoting.
- */
-export function parseCommandLine(command: string): string[] {
-  const parts: string[] = [];
-  for (const token of command.trim().split(/ +/)) {
-    const previous = parts[parts.length - 1];
-    if (previous?.endsWith('\\')) parts[parts.length - 1] = `${previous.slice(0, -1)} ${token}`;
-    else if (token !== '') parts.push(token);
-  }
-  return parts;
-}
-
 export async function launchEngineProcess(options: LaunchOptions): Promise<EngineProcess> {
-  const [file, ...args] = parseCommandLine(options.command);
+  const { execa, parseCommandString } = await import('execa');
+  const [file, ...args] = parseCommandString(options.command);
   if (file === undefined) throw new Error('the engine command is empty');
 
-  const child = spawn(file, args, {
-    env: { ...process.env, ...options.env },
+  const subprocess = execa(file, args, {
+    env: options.env,
     // A new process group (and session) led by the engine, so signalGroup reaches every job
-    // process Piston starts. Nothing cleans up a detached child on its own: the supervisor
-    // kills the group itself when the adapter exits.
+    // process Piston starts. execa's own cleanup does not apply to detached children: the
+    // supervisor kills the group itself when the adapter exits.
     detached: true,
+    stdin: 'ignore',
     // Output is streamed to the log line by line, never collected in memory.
-    stdio: ['ignore', 'pipe', 'pipe'],
+    buffer: false,
+    // An engine exit is an event to report, not an exception.
+    reject: false,
+    // execa would escalate on the leader only; the supervisor escalates on the whole group.
+    forceKillAfterDelay: false,
   });
-  const pid = child.pid;
+  const pid = subprocess.pid;
 
   const signalGroup = (signal: NodeJS.Signals): boolean => {
     if (pid === undefined) return false;
@@ -84,34 +74,37 @@ export async function launchEngineProcess(options: LaunchOptions): Promise<Engin
     }
   };
 
-  const pumps = (['stdout', 'stderr'] as const).map(
-    (stream) =>
-      new Promise<void>((resolve) => {
-        const source = child[stream];
-        // A pipe error just ends the output; the exit status is reported through `exited`.
-        source.on('error', () => resolve());
-        const lines = createInterface({ input: source, crlfDelay: Infinity });
-        lines.on('line', (line) => options.onLine(stream, line, pid));
-        lines.once('close', () => resolve());
-      }),
-  );
-
-  // 'exit' comes as soon as the engine itself is gone, even while its job processes still
-  // hold our output pipes open. A command that could not be spawned emits 'error' instead.
-  const ended = new Promise<EngineExitStatus>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal, error: null }));
-    child.on('error', (error) => {
-      if (child.pid === undefined) resolve({ code: null, signal: null, error: error.message });
-    });
+  const pumps = (['stdout', 'stderr'] as const).map(async (stream) => {
+    try {
+      for await (const line of subprocess.iterable({ from: stream }))
+        options.onLine(stream, line, pid);
+    } catch {
+      // The stream ends with the process; its exit status is reported through `exited`.
+    }
   });
 
+  // The 'exit' event comes as soon as the engine itself is gone, even while its job processes
+  // still hold our pipes open (which would keep execa's promise pending). A command that could
+  // not be spawned emits no 'exit': execa's result reports it instead.
+  const leaderExit = new Promise<EngineExitStatus>((resolve) => {
+    subprocess.once('exit', (code, signal) => resolve({ code, signal, error: null }));
+  });
+  const result = subprocess.then((r): EngineExitStatus => ({
+    code: r.exitCode ?? null,
+    signal: r.signal ?? null,
+    error:
+      r.failed && r.exitCode === undefined && r.signal === undefined
+        ? (r.shortMessage ?? 'could not spawn')
+        : null,
+  }));
+
   const exited = (async () => {
-    const status = await ended;
+    const first = await Promise.race([leaderExit, result]);
     // Nothing in the engine's group may outlive it: an orphaned job would run on with nobody to
     // stop it, and would hold our output pipes open.
     signalGroup('SIGKILL');
-    await settleWithin(Promise.all(pumps), OUTPUT_DRAIN_MS);
-    return status;
+    const drained = await settleWithin(Promise.all([result, ...pumps]), OUTPUT_DRAIN_MS);
+    return drained.settled ? drained.value[0] : first;
   })();
 
   return { pid, exited, signalGroup };
