@@ -27,6 +27,9 @@ export interface SessionFileSource {
 /** An engine request, and what is needed to read its answer. */
 interface PreparedJob {
   request: PistonExecuteRequest;
+  /** The request serialised once: measured against the engine's limit, then sent as is. */
+  body: string;
+  bodyBytes: number;
   /** Set when the Python runner wraps the code: its result marker carries this nonce. */
   resultNonce: string | null;
 }
@@ -82,13 +85,13 @@ export class ExecutionService {
     const runTimeoutMs = this.runTimeoutMs(input.timeoutSeconds);
     const files = (await this.sessionFiles?.filesForExecution(options.identifier)) ?? [];
     let job = this.prepareJob(runtime, input, files, runTimeoutMs, this.config.pythonResult);
-    if (job.resultNonce !== null && !this.fitsEngineBody(job.request)) {
+    if (job.resultNonce !== null && job.bodyBytes > this.config.engine.bodyLimitBytes) {
       // The runner adds a few kB; code that fits the engine only without it still runs,
       // just without a result.
       job = this.prepareJob(runtime, input, files, runTimeoutMs, false);
     }
-    const { request, resultNonce } = job;
-    this.assertFitsEngineBody(request);
+    this.assertFitsEngineBody(job);
+    const { body, resultNonce } = job;
 
     const controller = new AbortController();
     const signal = options.signal
@@ -100,7 +103,7 @@ export class ExecutionService {
       // Queued requests are in `running` too, so a dying engine turns them away at once.
       release = await this.gate.admit(signal);
       const started = performance.now();
-      const response = await this.client.execute(request, {
+      const response = await this.client.execute(body, {
         signal,
         timeoutMs: runTimeoutMs + this.config.engine.deadlineMarginMs,
       });
@@ -193,27 +196,26 @@ export class ExecutionService {
       ? runner.file
       : { name: entryFileName(runtime.language), content: input.code };
     const stdin = runner ? runner.stdin : input.stdin;
+    const request: PistonExecuteRequest = {
+      language: runtime.language,
+      version: runtime.version,
+      files: assembleProgramFiles(entry, sessionFiles, input.files),
+      ...(stdin !== undefined && { stdin }),
+      ...(input.args !== undefined && { args: input.args }),
+      run_timeout: runTimeoutMs,
+    };
+    const body = JSON.stringify(request);
     return {
-      request: {
-        language: runtime.language,
-        version: runtime.version,
-        files: assembleProgramFiles(entry, sessionFiles, input.files),
-        ...(stdin !== undefined && { stdin }),
-        ...(input.args !== undefined && { args: input.args }),
-        run_timeout: runTimeoutMs,
-      },
+      request,
+      body,
+      bodyBytes: Buffer.byteLength(body),
       resultNonce: runner?.nonce ?? null,
     };
   }
 
   /** The engine turns an oversized body into an opaque 400; say what is too big instead. */
-  private fitsEngineBody(request: PistonExecuteRequest): boolean {
-    return Buffer.byteLength(JSON.stringify(request)) <= this.config.engine.bodyLimitBytes;
-  }
-
-  private assertFitsEngineBody(request: PistonExecuteRequest): void {
+  private assertFitsEngineBody({ request, bodyBytes: size }: PreparedJob): void {
     const limit = this.config.engine.bodyLimitBytes;
-    const size = Buffer.byteLength(JSON.stringify(request));
     if (size <= limit) return;
     const largest = request.files
       .map((file, index) => ({

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { linkedSignal } from '../supervisor/deadline';
 import { classifyEngineFailure, EngineError } from './engineError';
 import { httpExchange } from './httpExchange';
-import type { PistonExecuteRequest, PistonExecuteResponse, PistonRuntime } from './types';
+import type { PistonExecuteResponse, PistonRuntime } from './types';
 
 export interface PistonClientOptions {
   /** Upper bound on sockets to the engine; beyond it requests wait in the agent's queue. */
@@ -48,11 +48,12 @@ export class PistonClient {
     return body as PistonRuntime[];
   }
 
-  async execute(
-    request: PistonExecuteRequest,
-    options: CallOptions,
-  ): Promise<PistonExecuteResponse> {
-    const body = await this.call('POST', '/api/v2/execute', JSON.stringify(request), options);
+  /**
+   * Runs one job. It comes serialised: the caller has already measured it against the
+   * engine's body limit, and a 100 kB job is not worth stringifying twice.
+   */
+  async execute(serializedJob: string, options: CallOptions): Promise<PistonExecuteResponse> {
+    const body = await this.call('POST', '/api/v2/execute', serializedJob, options);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new EngineError('bad_response', 'engine execute answer is not a JSON object', { body });
     }
