@@ -47,6 +47,8 @@ export interface AdapterConfig {
     maxFileBytes: number;
     maxCount: number;
     maxTotalBytes: number;
+    /** shared: jobs see FILES_DIR in place; separate: files travel in each request. */
+    engineFilesystem: 'shared' | 'separate';
   };
   pythonResult: boolean;
   executionsKept: number;
@@ -128,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
       maxFileBytes: e.FILE_MAX_BYTES,
       maxCount: e.FILES_MAX_COUNT,
       maxTotalBytes: e.FILES_MAX_TOTAL_BYTES,
+      engineFilesystem: e.ENGINE_FILESYSTEM ?? (e.ENGINE_COMMAND ? 'shared' : 'separate'),
     },
     pythonResult: e.PYTHON_RESULT,
     executionsKept: e.EXECUTIONS_KEPT,

@@ -79,6 +79,13 @@ export const environmentSchema = z.object({
   SHUTDOWN_GRACE_MS: nonNegativeInt.default(10_000),
   /** Where uploaded files are kept, one folder per session identifier (/mnt/data in the image). */
   FILES_DIR: z.string().trim().min(1).optional(),
+  /**
+   * Whether the engine's jobs run on this container's file system (pre-isolate Piston, the
+   * local engine: session files are used in place at FILES_DIR) or cannot see it (isolate
+   * Piston, an engine elsewhere: files travel in each request). Default: shared when the
+   * adapter launches the engine, separate when it attaches to one.
+   */
+  ENGINE_FILESYSTEM: z.enum(['shared', 'separate']).optional(),
   FILE_MAX_BYTES: positiveInt.default(128 * 1024 * 1024),
   FILES_MAX_COUNT: positiveInt.default(100),
   FILES_MAX_TOTAL_BYTES: positiveInt.default(512 * 1024 * 1024),

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Recorded Piston traffic, read-only, beside the repository (see ../shared/README.md). */
-export const FIXTURES_DIR = path.resolve(__dirname, '../../../shared/piston-fixtures');
+/** Recorded Piston traffic, read-only, copied into the project from the recorded set (test/fixtures/piston/README.md). */
+export const FIXTURES_DIR = path.resolve(__dirname, '../fixtures/piston');
 
 export interface PistonFixture {
   name: string;

@@ -46,6 +46,11 @@ const NO_PACKAGES =
   'the local engine manages no packages: the interpreters are those of this machine, and ' +
   '/api/v2/packages is not one of its routes (it answers 404 Not Found)';
 
+const JOB_IDENTITY =
+  'the local engine runs every job as its own user (no runner uids 1001..1500 to switch to) ' +
+  'in a job folder under its temporary directory, not /piston/jobs; the uid, owner and cwd ' +
+  'it prints are its own (contract section 5 gives what the real engine does)';
+
 /** Fixtures that cannot match on any machine, with the reason. */
 export const SKIPPED: Record<string, string> = {
   packages: NO_PACKAGES,
@@ -64,6 +69,8 @@ export const SKIPPED: Record<string, string> = {
     'the local engine does not limit the process count: RLIMIT_NPROC counts every process ' +
     "of the user, and jobs run as the engine's own user, not as runner users of their own " +
     '(see stageProcess.ts)',
+  python_job_identity_1: JOB_IDENTITY,
+  python_job_identity_2: JOB_IDENTITY,
 };
 
 export function setupOf(name: string): EngineSetup {
