@@ -1,4 +1,5 @@
-import { HttpError } from '../http/httpError';
+import type { AdapterError } from '../errors/adapterError';
+import { errors } from '../errors/errorTable';
 
 export interface AdmissionLimits {
   /** Executions allowed at the engine at once (its job slots). */
@@ -33,17 +34,12 @@ interface Waiter {
   grant: () => void;
 }
 
-/** Retry-After (seconds) for a full queue: slots turn over in well under a second. */
-const RETRY_AFTER_QUEUE_FULL = '1';
-/** Retry-After (seconds) after waiting out the queue: the engine is busy with long runs. */
-const RETRY_AFTER_QUEUE_TIMEOUT = '2';
-
 /**
  * At most `maxInFlight` executions at the engine, a bounded first-in first-out queue behind
  * them, and a fast refusal past that. Piston itself queues without bound past its job slots,
  * so without this a burst would pile up inside the engine, where nobody can see or bound it.
  *
- * Refusals are HttpErrors: 429 when the queue is full (answered without waiting), 503 when a
+ * Refusals are AdapterErrors: 429 when the queue is full (answered without waiting), 503 when a
  * queued execution waited `queueWaitMs`, 499 when its caller went away while it waited.
  */
 export class AdmissionGate {
@@ -103,7 +99,7 @@ export class AdmissionGate {
   private enqueue(signal: AbortSignal | undefined): Promise<Release> {
     const queuedAt = performance.now();
     return new Promise<Release>((resolve, reject) => {
-      const leave = (error: HttpError) => {
+      const leave = (error: AdapterError) => {
         this.waiting.delete(waiter);
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -116,13 +112,10 @@ export class AdmissionGate {
       const timer = setTimeout(() => {
         this.expiredInQueue += 1;
         leave(
-          new HttpError(
-            503,
-            'queue_timeout',
-            `waited ${this.limits.queueWaitMs} ms for one of ${this.limits.maxInFlight} execution slots, all busy with earlier executions; retry shortly`,
-            { maxInFlight: this.limits.maxInFlight, queueWaitMs: this.limits.queueWaitMs },
-            { 'retry-after': RETRY_AFTER_QUEUE_TIMEOUT },
-          ),
+          errors.queue_timeout({
+            maxInFlight: this.limits.maxInFlight,
+            queueWaitMs: this.limits.queueWaitMs,
+          }),
         );
       }, this.limits.queueWaitMs);
       const waiter: Waiter = {
@@ -141,20 +134,14 @@ export class AdmissionGate {
     });
   }
 
-  private queueFull(): HttpError {
+  private queueFull(): AdapterError {
     this.rejectedQueueFull += 1;
-    return new HttpError(
-      429,
-      'queue_full',
-      `all ${this.limits.maxInFlight} execution slots are busy and ${this.waiting.size} executions are already waiting; retry shortly`,
-      {
-        maxInFlight: this.limits.maxInFlight,
-        queueMax: this.limits.queueMax,
-        inFlight: this.inFlight,
-        queued: this.waiting.size,
-      },
-      { 'retry-after': RETRY_AFTER_QUEUE_FULL },
-    );
+    return errors.queue_full({
+      maxInFlight: this.limits.maxInFlight,
+      queueMax: this.limits.queueMax,
+      inFlight: this.inFlight,
+      queued: this.waiting.size,
+    });
   }
 
   private take(): void {
@@ -180,11 +167,9 @@ export class AdmissionGate {
     };
   }
 
-  private abandoned(waitedMs: number): HttpError {
-    return new HttpError(
-      499,
-      'client_closed_request',
-      `the caller went away after waiting ${Math.round(waitedMs)} ms for an execution slot`,
-    );
+  private abandoned(waitedMs: number): AdapterError {
+    return errors.client_closed_request({
+      message: `the caller went away after waiting ${Math.round(waitedMs)} ms for an execution slot`,
+    });
   }
 }

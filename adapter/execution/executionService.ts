@@ -6,7 +6,8 @@ import type { RuntimeCatalog } from '../piston/runtimeCatalog';
 import type { PistonExecuteRequest, PistonFile, PistonRuntime } from '../piston/types';
 import type { ExecutionInput } from '../azure/executeRequest';
 import { outcomeFromPiston, type ExecutionOutcome } from '../azure/executionOutcome';
-import { HttpError, httpErrorFromEngine } from '../http/httpError';
+import { errors } from '../errors/errorTable';
+import { errorFromEngine } from '../errors/fromEngine';
 import { AdmissionGate, type Release } from './admissionGate';
 import { entryFileName } from './entryFileName';
 import { assembleProgramFiles } from './programFiles';
@@ -117,7 +118,7 @@ export class ExecutionService {
     } catch (error) {
       // Never reached the engine: if it went away meanwhile, say so rather than "aborted".
       if (release === undefined) this.assertEngineReady();
-      if (error instanceof EngineError) throw httpErrorFromEngine(error);
+      if (error instanceof EngineError) throw errorFromEngine(error);
       throw error;
     } finally {
       release?.();
@@ -129,17 +130,17 @@ export class ExecutionService {
   assertEngineReady(): void {
     const snapshot = this.engineState.snapshot();
     if (snapshot.state === 'ready') return;
-    const retryAfter = snapshot.state === 'degraded' ? '10' : '2';
-    throw new HttpError(
-      503,
-      snapshot.state === 'stopping' ? 'shutting_down' : 'engine_not_ready',
-      `the engine is ${snapshot.state}: ${snapshot.reason ?? 'no reason recorded'}`,
-      {
-        engineState: snapshot.state,
-        restarts: snapshot.restarts,
-        lastExit: snapshot.lastExit,
-      },
-      { 'retry-after': retryAfter },
+    const params = {
+      engineState: snapshot.state,
+      reason: snapshot.reason,
+      restarts: snapshot.restarts,
+      lastExit: snapshot.lastExit,
+    };
+    if (snapshot.state === 'stopping') throw errors.shutting_down(params);
+    // A degraded engine never answered: a retry in 2 s would find it the same.
+    throw errors.engine_not_ready(
+      params,
+      snapshot.state === 'degraded' ? { retryAfterSeconds: 10 } : {},
     );
   }
 
@@ -148,26 +149,20 @@ export class ExecutionService {
     try {
       lookup = await this.catalog.resolve(language, version);
     } catch (error) {
-      if (error instanceof EngineError) throw httpErrorFromEngine(error);
+      if (error instanceof EngineError) throw errorFromEngine(error);
       throw error;
     }
     switch (lookup.kind) {
       case 'found':
         return lookup.runtime;
       case 'unknown_language':
-        throw new HttpError(
-          404,
-          'unknown_language',
-          `language "${language}" is not installed in the engine; available: ${lookup.available.join(', ') || 'none'}`,
-          { language, available: lookup.available },
-        );
+        throw errors.unknown_language({ language, available: lookup.available });
       case 'unknown_version':
-        throw new HttpError(
-          404,
-          'unknown_version',
-          `${lookup.language} has no version matching "${version}"; installed: ${lookup.available.join(', ')}`,
-          { language: lookup.language, version, available: lookup.available },
-        );
+        throw errors.unknown_version({
+          language: lookup.language,
+          version,
+          available: lookup.available,
+        });
     }
   }
 
@@ -224,11 +219,12 @@ export class ExecutionService {
       }))
       .sort((a, b) => b.bytes - a.bytes)
       .slice(0, 5);
-    throw new HttpError(
-      413,
-      'engine_body_limit',
-      `code, stdin and files come to ${size} bytes, over the engine's limit of ${limit} bytes; largest: ${largest.map((f) => `${f.name} (${f.bytes} bytes)`).join(', ')}`,
-      { size, limit, largest },
-    );
+    throw errors.engine_body_limit({
+      what: 'code, stdin and files',
+      size,
+      limit,
+      largest,
+      advice: null,
+    });
   }
 }

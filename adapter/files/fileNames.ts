@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HttpError } from '../http/httpError';
+import { errors } from '../errors/errorTable';
 
 /** Where Azure's interpreter keeps uploads; Semantic Kernel and LlamaIndex name files by it. */
 export const MOUNT_PREFIX = '/mnt/data/';
@@ -58,8 +58,5 @@ export function parseFileName(raw: string | undefined): string {
   if (parsed.success) return parsed.data;
   const reason = parsed.error.issues[0]?.message ?? 'the name is not valid';
   const shown = raw === undefined ? '(none given)' : JSON.stringify(raw);
-  throw new HttpError(400, 'invalid_file_name', `invalid file name ${shown}: ${reason}`, {
-    name: raw ?? null,
-    reason,
-  });
+  throw errors.invalid_file_name({ shown, name: raw ?? null, reason });
 }

@@ -1,10 +1,11 @@
 import busboy from 'busboy';
-import type { Request } from 'express';
 import { createWriteStream } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HttpError } from '../http/httpError';
+import { AdapterError } from '../errors/adapterError';
+import { errors } from '../errors/errorTable';
 import { fileTooLarge } from './fileErrors';
 
 export interface UploadOptions {
@@ -41,13 +42,15 @@ interface UploadState {
  * is enforced, never holding the file in memory. Resolves once the whole body has been read,
  * with the bytes in a temporary file; every refusal removes what was written.
  */
-export async function receiveUpload(req: Request, options: UploadOptions): Promise<ReceivedUpload> {
-  if (!req.is('multipart/form-data')) {
-    throw new HttpError(
-      415,
-      'unsupported_media_type',
-      `upload a file as multipart/form-data in field "${options.field}" (received content-type: ${req.headers['content-type'] ?? 'none'})`,
-    );
+export async function receiveUpload(
+  req: IncomingMessage,
+  options: UploadOptions,
+): Promise<ReceivedUpload> {
+  if (!isMultipartFormData(req.headers['content-type'])) {
+    throw errors.unsupported_media_type({
+      expected: `upload a file as multipart/form-data in field "${options.field}"`,
+      received: req.headers['content-type'] ?? 'none',
+    });
   }
   const parser = createParser(req, options.maxFileBytes);
   const state: UploadState = { fileFields: [] };
@@ -56,11 +59,7 @@ export async function receiveUpload(req: Request, options: UploadOptions): Promi
     state.fileFields.push(field);
     if (field !== options.field || state.write !== undefined || state.refusal !== undefined) {
       if (field === options.field && state.write !== undefined) {
-        state.refusal ??= new HttpError(
-          400,
-          'one_file_per_upload',
-          `send one file per upload; field "${options.field}" came more than once`,
-        );
+        state.refusal ??= errors.one_file_per_upload({ field: options.field });
       }
       stream.resume(); // skipped parts must still be read for the parse to go on
       return;
@@ -76,7 +75,7 @@ export async function receiveUpload(req: Request, options: UploadOptions): Promi
     state.write = writeToDisk(name, stream, options);
     state.write.catch((error: unknown) => {
       // busboy waits forever on a file stream nobody reads any more: stop the parse.
-      if (!(error instanceof HttpError) && !parser.destroyed) {
+      if (!(error instanceof AdapterError) && !parser.destroyed) {
         state.diskFailure = error;
         parser.destroy(error instanceof Error ? error : new Error(String(error)));
       }
@@ -94,18 +93,12 @@ export async function receiveUpload(req: Request, options: UploadOptions): Promi
     throw state.refusal;
   }
   if (state.write === undefined) {
-    const received = state.fileFields.length > 0 ? state.fileFields.join(', ') : 'none';
-    throw new HttpError(
-      400,
-      'missing_file',
-      `the multipart body has no file in field "${options.field}" (file fields received: ${received})`,
-      { field: options.field, received: state.fileFields },
-    );
+    throw errors.missing_file({ field: options.field, received: state.fileFields });
   }
   return state.write;
 }
 
-function createParser(req: Request, maxFileBytes: number): busboy.Busboy {
+function createParser(req: IncomingMessage, maxFileBytes: number): busboy.Busboy {
   try {
     return busboy({
       headers: req.headers,
@@ -118,11 +111,7 @@ function createParser(req: Request, maxFileBytes: number): busboy.Busboy {
       limits: { fileSize: maxFileBytes + 1 },
     });
   } catch (error) {
-    throw new HttpError(
-      400,
-      'invalid_multipart',
-      `the multipart body cannot be read: ${messageOf(error)}`,
-    );
+    throw errors.invalid_multipart({ message: messageOf(error) });
   }
 }
 
@@ -130,7 +119,7 @@ function createParser(req: Request, maxFileBytes: number): busboy.Busboy {
  * Feeds the request to busboy until it has read the whole body. On a failure the rest of
  * the body is drained rather than the connection cut, so the client reads the error reply.
  */
-function parse(req: Request, parser: busboy.Busboy): Promise<void> {
+function parse(req: IncomingMessage, parser: busboy.Busboy): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const fail = (error: unknown) => {
@@ -148,17 +137,11 @@ function parse(req: Request, parser: busboy.Busboy): Promise<void> {
     // `on`, not `once`: busboy may report again while it is destroyed, and an 'error'
     // without a listener would crash the process.
     parser.on('error', (error: unknown) =>
-      fail(
-        new HttpError(
-          400,
-          'invalid_multipart',
-          `the multipart body cannot be read: ${messageOf(error)}`,
-        ),
-      ),
+      fail(errors.invalid_multipart({ message: messageOf(error) })),
     );
     req.once('close', () => {
       if (!req.complete) {
-        fail(new HttpError(400, 'request_aborted', 'the client aborted the upload'));
+        fail(errors.request_aborted({ what: 'upload' }));
       }
     });
     req.pipe(parser);
@@ -190,4 +173,9 @@ async function discard(write: Promise<ReceivedUpload> | undefined): Promise<void
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The media type alone, as express's req.is compares it: parameters and case aside. */
+function isMultipartFormData(contentType: string | undefined): boolean {
+  return contentType?.split(';', 1)[0]?.trim().toLowerCase() === 'multipart/form-data';
 }

@@ -81,6 +81,7 @@ export function createApp(deps: AppDependencies): AdapterApp {
     maxSockets: config.maxConcurrentJobs + 8,
     service,
     logger,
+    stats,
     engineTimeoutMs: config.maxTimeoutSeconds * 1000 + config.engine.deadlineMarginMs,
   });
 

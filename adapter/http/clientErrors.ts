@@ -1,6 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { SERVED_BY } from '../meta';
-import { HttpError } from './httpError';
+import { STATUS_CODES } from 'node:http';
+import type { AdapterError } from '../errors/adapterError';
+import { errors } from '../errors/errorTable';
 
 /** After the reply, how long a client has to close its side before the socket is destroyed. */
 const DESTROY_AFTER_MS = 1_000;
@@ -22,7 +24,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   }
   const body = JSON.stringify(reply.toBody());
   socket.end(
-    `HTTP/1.1 ${reply.status} ${STATUS_TEXT[reply.status] ?? 'Error'}\r\n` +
+    `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? 'Error'}\r\n` +
       'content-type: application/json; charset=utf-8\r\n' +
       `content-length: ${Buffer.byteLength(body)}\r\n` +
       `x-served-by: ${SERVED_BY}\r\n` +
@@ -36,34 +38,19 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   socket.once('close', () => clearTimeout(timer));
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  413: 'Payload Too Large',
-  431: 'Request Header Fields Too Large',
-};
-
-function replyFor(code: string | undefined): HttpError | null {
+function replyFor(code: string | undefined): AdapterError | null {
   switch (code) {
     // The client is gone: nobody to answer.
     case 'ECONNRESET':
     case 'EPIPE':
       return null;
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return new HttpError(
-        408,
-        'request_timeout',
-        'the request (headers, or headers and body) did not arrive in time; the connection is closed',
-      );
+      return errors.request_timeout({});
     case 'HPE_HEADER_OVERFLOW':
-      return new HttpError(431, 'headers_too_large', 'the request headers are too large');
+      return errors.headers_too_large({});
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
-      return new HttpError(413, 'chunk_extensions_too_large', 'chunk extensions are too large');
+      return errors.chunk_extensions_too_large({});
     default:
-      return new HttpError(
-        400,
-        'malformed_request',
-        `the request is not valid HTTP/1.1 (${code ?? 'parse error'})`,
-      );
+      return errors.malformed_request({ parserCode: code ?? 'parse error' });
   }
 }

@@ -1,8 +1,11 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { match } from 'path-to-regexp';
 import type { Logger } from '../logging/logger';
 import type { AdapterStats } from '../stats/stats';
-import { HttpError } from './httpError';
-import { contextOf } from './requestContext';
+import { AdapterError } from '../errors/adapterError';
+import { errors } from '../errors/errorTable';
+import type { RequestContext } from './requestContext';
 
 export interface RouteDescription {
   method: string;
@@ -16,94 +19,84 @@ export interface RouteDescription {
  */
 export function routeNotFound(routes: RouteDescription[]): RequestHandler {
   const listed = routes.map((route) => `${route.method} ${route.path}`);
+  // Compiled once with express's own path syntax and matching rules (case-insensitive, a
+  // trailing slash allowed). 'ANY' routes are prefixes served before this handler.
+  const matchers = routes
+    .filter((route) => route.method !== 'ANY')
+    .map((route) => ({
+      method: route.method,
+      matches: match(route.path, { sensitive: false, decode: false }),
+    }));
   return (req, _res, next) => {
-    const allowed = routes
-      .filter((route) => pathMatches(route.path, req.path))
+    const allowed = matchers
+      .filter((route) => route.matches(req.path) !== false)
       .map((route) => route.method);
     if (allowed.length > 0) {
-      return next(
-        new HttpError(
-          405,
-          'method_not_allowed',
-          `${req.method} is not allowed on ${req.path}; use ${allowed.join(' or ')}`,
-          { method: req.method, path: req.path, allowed },
-          { allow: allowed.join(', ') },
-        ),
-      );
+      return next(errors.method_not_allowed({ method: req.method, path: req.path, allowed }));
     }
-    next(
-      new HttpError(
-        404,
-        'route_not_found',
-        `no route for ${req.method} ${req.path} on this adapter`,
-        { method: req.method, path: req.path, routes: listed },
-      ),
-    );
+    next(errors.route_not_found({ method: req.method, path: req.path, routes: listed }));
   };
 }
 
 /** Turns every failure into JSON with a reason; unexpected ones are logged with their stack. */
 export function errorResponder(logger: Logger, stats: AdapterStats): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const httpError = toHttpError(error);
-    if (httpError.status >= 500 && !(error instanceof HttpError)) {
+    const httpError = toAdapterError(error);
+    if (httpError.status >= 500 && !(error instanceof AdapterError)) {
       logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
     }
-    contextOf(res).errorCode = httpError.code;
-    stats.recordError(httpError.code);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res.status(httpError.status).set(httpError.headers).set('x-ms-error-code', httpError.code);
-    res.json(httpError.toBody());
+    sendError(res, httpError, stats);
   };
 }
 
+/**
+ * The one place an AdapterError becomes an HTTP answer: status, its headers, x-ms-error-code
+ * (Azure's data plane sends it), the JSON body, and the count on GET /. Takes node's own
+ * response too, for the passthrough's proxy errors, which come from outside express.
+ */
+export function sendError(res: ServerResponse, error: AdapterError, stats: AdapterStats): void {
+  // express's response carries the request context; node's own (never here today) would not.
+  const context = (res as Partial<Response>).locals as RequestContext | undefined;
+  if (context !== undefined) context.errorCode = error.code;
+  stats.recordError(error.code);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(error.toBody());
+  res.writeHead(error.status, {
+    ...error.headers,
+    'x-ms-error-code': error.code,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
 /** body-parser's errors carry a `type`; map each to a status a client can act on. */
-function toHttpError(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
+function toAdapterError(error: unknown): AdapterError {
+  if (error instanceof AdapterError) return error;
   const type = (error as { type?: unknown } | null)?.type;
   const message = error instanceof Error ? error.message : String(error);
   switch (type) {
     case 'entity.parse.failed':
-      return new HttpError(400, 'invalid_json', `request body is not valid JSON: ${message}`);
-    case 'entity.too.large': {
-      const limit = (error as { limit?: number }).limit;
-      return new HttpError(
-        413,
-        'body_too_large',
-        `request body is larger than the adapter's limit of ${limit} bytes`,
-        { limit },
-      );
-    }
+      return errors.invalid_json({ parserMessage: message });
+    case 'entity.too.large':
+      return errors.body_too_large({ limit: (error as { limit?: number }).limit });
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new HttpError(415, 'unsupported_encoding', message);
+      return errors.unsupported_encoding({ message });
     case 'request.aborted':
-      return new HttpError(400, 'request_aborted', 'the client aborted the request body');
+      return errors.request_aborted({ what: 'request body' });
     case 'request.size.invalid':
-      return new HttpError(400, 'invalid_content_length', message);
+      return errors.invalid_content_length({ message });
     default: {
       // Other http-errors from express or body-parser say their own status.
       const status = (error as { status?: unknown } | null)?.status;
       if (typeof status === 'number' && status >= 400 && status < 500) {
-        return new HttpError(status, 'bad_request', message);
+        return errors.bad_request({ message }, { status });
       }
-      return new HttpError(500, 'internal_error', `the adapter failed unexpectedly: ${message}`);
+      return errors.internal_error({ message });
     }
   }
-}
-
-function pathMatches(pattern: string, path: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .split('/')
-      .map((segment) =>
-        segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-      )
-      .join('/')}/?$`,
-    'i',
-  );
-  return regex.test(path);
 }

@@ -9,7 +9,9 @@ import type { Logger } from '../logging/logger';
 import { SERVED_BY } from '../meta';
 import type { AdmissionGate } from '../execution/admissionGate';
 import type { ExecutionService } from '../execution/executionService';
-import { HttpError } from './httpError';
+import { errors } from '../errors/errorTable';
+import type { AdapterStats } from '../stats/stats';
+import { sendError } from './errorHandling';
 import { contextOf } from './requestContext';
 
 export interface PassthroughOptions {
@@ -18,6 +20,7 @@ export interface PassthroughOptions {
   maxSockets: number;
   service: ExecutionService;
   logger: Logger;
+  stats: AdapterStats;
   /**
    * Longest silence from the engine on one call (the run timeout cap plus the margin): an
    * execution holds an engine slot, which must never wait on an engine for ever.
@@ -52,13 +55,7 @@ export function passthrough(options: PassthroughOptions): {
     if (isPackagesPath(req.path) && !options.allowPackageManagement) {
       // GET as well as POST/DELETE: Piston's GET /packages crashes the server when its
       // package index is unreachable, which it always is in a session without network.
-      return next(
-        new HttpError(
-          403,
-          'package_management_disabled',
-          `${req.method} ${req.path} is disabled: runtimes are fixed when the image is built (set ALLOW_PACKAGE_MANAGEMENT=true to allow it)`,
-        ),
-      );
+      return next(errors.package_management_disabled({ method: req.method, path: req.path }));
     }
     options.service.assertEngineReady();
     if (req.method !== 'POST' || !isExecutePath(req.path)) return next();
@@ -90,17 +87,12 @@ export function passthrough(options: PassthroughOptions): {
           res.destroy();
           return;
         }
-        const unreachable = code === 'ECONNREFUSED';
-        const body = new HttpError(
-          unreachable ? 503 : 502,
-          unreachable ? 'engine_unavailable' : 'engine_connection_lost',
-          `passthrough to the engine failed: ${code}`,
-        ).toBody();
-        res.writeHead(unreachable ? 503 : 502, {
-          'content-type': 'application/json; charset=utf-8',
-          'x-served-by': SERVED_BY,
-        });
-        res.end(JSON.stringify(body));
+        const message = `passthrough to the engine failed: ${code}`;
+        const failure =
+          code === 'ECONNREFUSED'
+            ? errors.engine_unavailable({ message })
+            : errors.engine_connection_lost({ message });
+        sendError(res, failure, options.stats);
       },
     },
   });
@@ -138,7 +130,7 @@ async function holdSlot(gate: AdmissionGate, res: Response): Promise<void> {
   // The client may have left between the grant and this line: 'close' will not come again.
   if (gone.signal.aborted) {
     release();
-    throw new HttpError(499, 'client_closed_request', 'the caller went away before its turn');
+    throw errors.client_closed_request({ message: 'the caller went away before its turn' });
   }
   res.once('close', release);
 }

@@ -1,13 +1,13 @@
 import { contentTypeOf } from '../../adapter/files/contentTypes';
 import { parseFileName } from '../../adapter/files/fileNames';
 import { DEFAULT_FOLDER, sessionFolderName } from '../../adapter/files/sessionFolders';
-import { HttpError } from '../../adapter/http/httpError';
+import { AdapterError } from '../../adapter/errors/adapterError';
 
-function refusal(raw: string | undefined): HttpError {
+function refusal(raw: string | undefined): AdapterError {
   try {
     parseFileName(raw);
   } catch (error) {
-    if (error instanceof HttpError) return error;
+    if (error instanceof AdapterError) return error;
     throw error;
   }
   throw new Error(`expected ${JSON.stringify(raw)} to be refused`);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileStore, type FileStoreOptions } from '../../adapter/files/fileStore';
 import { KeyedQueue } from '../../adapter/files/keyedQueue';
-import { HttpError } from '../../adapter/http/httpError';
+import { AdapterError } from '../../adapter/errors/adapterError';
 
 let root: string;
 
@@ -37,13 +37,13 @@ async function put(
   return store.commit(identifier, name, tempPath);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<HttpError> {
+async function rejection(promise: Promise<unknown>): Promise<AdapterError> {
   const error = await promise.then(
     () => undefined,
     (reason: unknown) => reason,
   );
-  if (error instanceof HttpError) return error;
-  throw new Error(`expected an HttpError, got ${String(error)}`);
+  if (error instanceof AdapterError) return error;
+  throw new Error(`expected an AdapterError, got ${String(error)}`);
 }
 
 async function leftoverUploads(): Promise<string[]> {

@@ -38,6 +38,19 @@ describe('engine failures, each said plainly', () => {
     expect(response.headers['retry-after']).toBeDefined();
   });
 
+  test('passthrough to an engine not listening: the same table answer, header and count', async () => {
+    const down = buildTestApp(await closedPortUrl());
+    apps.push(down);
+    const response = await request(down.app).get('/api/v2/runtimes');
+    expect(response.status).toBe(503);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.headers['x-ms-error-code']).toBe('engine_unavailable');
+    expect(response.headers['retry-after']).toBe('2');
+    expect(response.body.error).toMatchObject({ code: 'engine_unavailable', source: 'adapter' });
+    const status = await request(down.app).get('/');
+    expect(JSON.stringify(status.body)).toContain('engine_unavailable');
+  });
+
   test('engine 5xx (empty body, as Piston answers a path escape): 502 engine_error', async () => {
     engine.executeReplies = [{ status: 500, body: '', raw: true }];
     const response = await request(adapter.app).post('/python/execute').send({ code: '1' });

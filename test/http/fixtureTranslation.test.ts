@@ -26,6 +26,9 @@ function notExpressible(fixture: PistonFixture): string | null {
   const { request: req } = fixture;
   if (req.method !== 'POST' || req.path !== '/api/v2/execute') return 'not an execute request';
   if (req.body_is_raw) return 'raw body: covered by the bad-input tests';
+  if (fixture.status === null) {
+    return 'no reply was recorded (the client left): a client leaving is covered by the disconnect tests';
+  }
   const body = req.body as Partial<Record<string, unknown>> | null;
   if (!body || typeof body !== 'object' || Array.isArray(body)) return 'body is not an object';
   if (typeof body['language'] !== 'string') return 'language missing or not a string';

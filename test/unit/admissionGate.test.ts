@@ -1,5 +1,5 @@
 import { AdmissionGate, type Release } from '../../adapter/execution/admissionGate';
-import { HttpError } from '../../adapter/http/httpError';
+import { AdapterError } from '../../adapter/errors/adapterError';
 
 // Fake timers throughout: queue deadlines are advanced by hand, and a waiter a test leaves
 // pending leaves no real timer behind. setImmediate stays real for `settled`.
@@ -10,13 +10,13 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-/** The HttpError a refused admission rejects with. */
-async function refusal(admission: Promise<Release>): Promise<HttpError> {
+/** The AdapterError a refused admission rejects with. */
+async function refusal(admission: Promise<Release>): Promise<AdapterError> {
   const error: unknown = await admission.then(
     () => new Error('admitted, but a refusal was expected'),
     (reason: unknown) => reason,
   );
-  if (!(error instanceof HttpError)) throw error;
+  if (!(error instanceof AdapterError)) throw error;
   return error;
 }
 
@@ -159,7 +159,7 @@ describe('AdmissionGate', () => {
     const outcomes = Array.from({ length: 8 }, () =>
       gate.admit().then(
         (release) => ({ ok: true as const, release }),
-        (error: HttpError) => ({ ok: false as const, status: error.status }),
+        (error: AdapterError) => ({ ok: false as const, status: error.status }),
       ),
     );
     jest.advanceTimersByTime(100);
@@ -199,7 +199,7 @@ describe('AdmissionGate.assertRoom', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(HttpError);
+    expect(thrown).toBeInstanceOf(AdapterError);
     expect(thrown).toMatchObject({ status: 429, code: 'queue_full' });
     expect(gate.snapshot()).toMatchObject({ inFlight: 1, queued: 1, rejectedQueueFull: 1 });
   });

@@ -7,7 +7,7 @@ import { toExecutionsResponse } from '../../azure/executionsResponse';
 import type { ExecutionHistory } from '../../execution/executionHistory';
 import type { ExecutionService } from '../../execution/executionService';
 import type { AdapterStats } from '../../stats/stats';
-import { HttpError } from '../httpError';
+import { errors } from '../../errors/errorTable';
 import { contextOf, identifierOfExecution } from '../requestContext';
 
 export interface ExecuteRouteOptions {
@@ -46,11 +46,11 @@ export function executeRoutes(options: ExecuteRouteOptions): Router {
     const identifier = identifierOfExecution(req);
     const execution = history.find(String(req.params['id']), identifier);
     if (execution === undefined) {
-      throw new HttpError(
-        404,
-        'execution_not_found',
-        `no execution "${String(req.params['id'])}" for identifier ${identifier === undefined ? '(none)' : `"${identifier}"`}; the adapter keeps the last ${history.size} executions`,
-      );
+      throw errors.execution_not_found({
+        id: String(req.params['id']),
+        identifier,
+        kept: history.size,
+      });
     }
     res.status(200).json(execution);
   });
@@ -68,11 +68,10 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
     if (req.is('application/json') || req.is('+json')) return next();
     const received = req.headers['content-type'] ?? 'none';
     next(
-      new HttpError(
-        415,
-        'unsupported_media_type',
-        `request body must be application/json (received content-type: ${received})`,
-      ),
+      errors.unsupported_media_type({
+        expected: 'request body must be application/json',
+        received,
+      }),
     );
   };
   return [requireJson, express.json({ limit: limitBytes, strict: false })];
@@ -95,9 +94,7 @@ function executeHandler(
       input = parseExecuteBody(req.body);
     } catch (error) {
       if (error instanceof RequestValidationError) {
-        throw new HttpError(400, 'invalid_request', error.message, {
-          ...(error.field !== null && { field: error.field }),
-        });
+        throw errors.invalid_request({ message: error.message, field: error.field });
       }
       throw error;
     }

@@ -7,7 +7,8 @@ import { EngineError } from '../../piston/engineError';
 import type { PistonClient } from '../../piston/pistonClient';
 import type { RuntimeCatalog } from '../../piston/runtimeCatalog';
 import type { AdapterStats } from '../../stats/stats';
-import { HttpError, httpErrorFromEngine } from '../httpError';
+import { errors } from '../../errors/errorTable';
+import { errorFromEngine } from '../../errors/fromEngine';
 
 export interface StatusRouteOptions {
   config: AdapterConfig;
@@ -33,14 +34,11 @@ export function statusRoutes(options: StatusRouteOptions): Router {
       await client.runtimes({ timeoutMs: HEALTH_PROBE_TIMEOUT_MS });
     } catch (error) {
       if (!(error instanceof EngineError)) throw error;
-      const mapped = httpErrorFromEngine(error);
-      throw new HttpError(
-        503,
-        'engine_unhealthy',
-        `the engine did not answer GET /api/v2/runtimes: ${error.message}`,
-        { engineState: engineState.snapshot().state, cause: mapped.code },
-        { 'retry-after': '2' },
-      );
+      throw errors.engine_unhealthy({
+        message: error.message,
+        engineState: engineState.snapshot().state,
+        cause: errorFromEngine(error).code,
+      });
     }
     const snapshot = engineState.snapshot();
     res.json({ status: 'ok', engine: snapshot.state, restarts: snapshot.restarts });
@@ -68,7 +66,7 @@ export function statusRoutes(options: StatusRouteOptions): Router {
     try {
       runtimes = await catalog.list();
     } catch (error) {
-      if (error instanceof EngineError) throw httpErrorFromEngine(error);
+      if (error instanceof EngineError) throw errorFromEngine(error);
       throw error;
     }
     res.json({
