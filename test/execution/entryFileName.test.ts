@@ -21,7 +21,7 @@ describe('entryFileName', () => {
     expect(entryFileName('C++')).toBe('main.cpp');
   });
 
-  test.each(['brainfuck', 'cobol', '', 'py', 'toString'])(
+  test.each(['brainfuck', 'cobol', '', 'py', 'toString', 'constructor', '__proto__'])(
     '%j keeps the engine default name',
     (language) => {
       expect(entryFileName(language)).toBeUndefined();
