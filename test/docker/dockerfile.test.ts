@@ -401,6 +401,22 @@ describe('scripts/start.sh', () => {
     expect(outcome.stderr).toMatch(/^start\.sh: engine: ENGINE_COMMAND as given: my-engine/m);
   });
 
+  it("passes ADAPTER_NODE_OPTIONS to the adapter's Node only, one option per word", () => {
+    const outcome = runStart({
+      ENGINE_COMMAND: 'my-engine',
+      ADAPTER_NODE_OPTIONS: ' --max-semi-space-size=1  --max-old-space-size=* ',
+    });
+    expect(outcome.status).toBe(0);
+    expect(outcome.argv).toEqual([
+      '--max-semi-space-size=1',
+      '--max-old-space-size=*',
+      adapterMain,
+    ]);
+    expect(outcome.stderr).toContain(
+      `adapter: ${stub} --max-semi-space-size=1 --max-old-space-size=* `,
+    );
+  });
+
   it('attaches to ENGINE_URL without launching anything', () => {
     const outcome = runStart({
       ENGINE_URL: 'http://127.0.0.1:2999',
