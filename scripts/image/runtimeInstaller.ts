@@ -82,25 +82,23 @@ export async function installRuntimes(options: InstallOptions): Promise<RuntimeR
 async function readIndex(options: InstallOptions): Promise<IndexEntry[]> {
   const { indexUrl } = options;
   let answer: HttpAnswer;
+  const retry = retryLogged(options, `reading the package index ${indexUrl}`);
   try {
-    answer = await withRetries(
-      async () => {
-        const got = await options.http({
-          method: 'GET',
-          url: indexUrl,
-          timeoutMs: INDEX_TIMEOUT_MS,
-        });
-        if (got.status >= 500 || got.status === 429) {
-          throw new TransientError(`HTTP ${got.status}`);
-        }
-        return got;
-      },
-      retryLogged(options, `reading the package index ${indexUrl}`),
-    );
+    answer = await withRetries(async () => {
+      const got = await options.http({
+        method: 'GET',
+        url: indexUrl,
+        timeoutMs: INDEX_TIMEOUT_MS,
+      });
+      if (got.status >= 500 || got.status === 429) {
+        throw new TransientError(`HTTP ${got.status}`);
+      }
+      return got;
+    }, retry);
   } catch (error) {
     throw new InstallError(
       `cannot read Piston's package index ${indexUrl} (packages ${names(options.specs)}), ` +
-        `after ${options.retry.attempts} tries at most: ${describeError(error)}`,
+        `after ${retry.tries()}: ${describeError(error)}`,
     );
   }
   if (answer.status !== 200) {
@@ -149,28 +147,26 @@ async function installOne(
   const where = `package "${spec.text}" (${name} from ${entry.download}, index ${options.indexUrl})`;
   const started = Date.now();
   let answer: HttpAnswer;
+  const retry = retryLogged(options, `installing ${where}`);
   try {
-    answer = await withRetries(
-      async () => {
-        const got = await options.http({
-          method: 'POST',
-          url: `${options.engineUrl}/api/v2/packages`,
-          body: { language: entry.language, version: entry.version },
-          timeoutMs: INSTALL_TIMEOUT_MS,
-        });
-        const message = messageOf(got.text);
-        // Piston reports its own download's failures as a 500 with node-fetch's message.
-        if (got.status >= 500 && !message.includes('Already installed')) {
-          const failure = new Error(`Piston answered HTTP ${got.status}: ${message}`);
-          throw isTransient(failure) ? new TransientError(failure.message) : failure;
-        }
-        return got;
-      },
-      retryLogged(options, `installing ${where}`),
-    );
+    answer = await withRetries(async () => {
+      const got = await options.http({
+        method: 'POST',
+        url: `${options.engineUrl}/api/v2/packages`,
+        body: { language: entry.language, version: entry.version },
+        timeoutMs: INSTALL_TIMEOUT_MS,
+      });
+      const message = messageOf(got.text);
+      // Piston reports its own download's failures as a 500 with node-fetch's message.
+      if (got.status >= 500 && !message.includes('Already installed')) {
+        const failure = new Error(`Piston answered HTTP ${got.status}: ${message}`);
+        throw isTransient(failure) ? new TransientError(failure.message) : failure;
+      }
+      return got;
+    }, retry);
   } catch (error) {
     throw new InstallError(
-      `installing ${where} failed after ${options.retry.attempts} tries at most: ${describeError(error)}`,
+      `installing ${where} failed after ${retry.tries()}: ${describeError(error)}`,
     );
   }
   const message = messageOf(answer.text);
@@ -217,13 +213,21 @@ async function runProgram(
   return { status: 200, ...(JSON.parse(answer.text) as Omit<RunResult, 'status'>) };
 }
 
-function retryLogged(options: InstallOptions, what: string): RetryOptions {
+/** Retry options that log each retry, and count the tries for the final message. */
+function retryLogged(
+  options: InstallOptions,
+  what: string,
+): RetryOptions & { tries: () => string } {
+  let tries = 1;
   return {
     ...options.retry,
-    onRetry: (error, attempt, delayMs) =>
+    onRetry: (error, attempt, delayMs) => {
+      tries = attempt + 1;
       options.log(
         `${what}: try ${attempt} of ${options.retry.attempts} failed (${describeError(error)}); again in ${delayMs} ms`,
-      ),
+      );
+    },
+    tries: () => (tries === 1 ? '1 try' : `${tries} tries`),
   };
 }
 
