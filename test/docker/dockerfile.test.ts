@@ -273,6 +273,10 @@ describe('docker/Dockerfile', () => {
     expect(env.get('MAX_TIMEOUT_SECONDS')).toBe('220');
     expect(Number(env.get('OUTPUT_MAX_BYTES'))).toBeGreaterThanOrEqual(1024 * 1024);
     expect(Number(env.get('MAX_CONCURRENT_JOBS'))).toBeGreaterThan(0);
+    // Memory flags for the adapter's Node only (start.sh passes them), never NODE_OPTIONS,
+    // which Piston's own Node would inherit.
+    expect(env.get('ADAPTER_NODE_OPTIONS')).toContain('--max-semi-space-size=1');
+    expect(env.has('NODE_OPTIONS')).toBe(false);
   });
 
   it("health-checks /health with the adapter's own Node, copied into the image", () => {
