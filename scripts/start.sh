@@ -12,6 +12,9 @@
 #                    in Piston's image; never ours: Piston v3 needs its own old Node)
 #   PISTON_REQUIRED  true/1/yes: exit 1 when no Piston is found instead of falling back
 #   ADAPTER_NODE     the Node that runs the adapter (default `node` on PATH)
+#   ADAPTER_NODE_OPTIONS  options for that Node only, space-separated (the image sets memory
+#                    flags here; NODE_OPTIONS would reach Piston's own Node too, and refuses
+#                    most V8 flags)
 #
 # How the two Piston generations differ (engineer-man/piston, api/):
 #   - Current master (jobs in isolate): api/Dockerfile builds isolate in a `buildpack-deps:buster`
@@ -88,5 +91,10 @@ else
   say "warning: engine: no Piston at $PISTON_ROOT; local development engine via $ENGINE_COMMAND (NOT a sandbox: code runs with this user's rights)"
 fi
 
-say "adapter: $ADAPTER_NODE $APP_DIR/dist/adapter/main.js"
-exec "$ADAPTER_NODE" "$APP_DIR/dist/adapter/main.js"
+# Split on spaces on purpose, without globbing: each word is one option.
+set -f
+# shellcheck disable=SC2086
+set -- ${ADAPTER_NODE_OPTIONS:-}
+set +f
+say "adapter: $ADAPTER_NODE${1:+ $*} $APP_DIR/dist/adapter/main.js"
+exec "$ADAPTER_NODE" "$@" "$APP_DIR/dist/adapter/main.js"

@@ -4,6 +4,12 @@ import type { AdapterStats } from '../stats/stats';
 import { contextOf, identifierOf } from './requestContext';
 
 /**
+ * Paths that pools and `docker run` probe every few seconds: one info line each would bury the
+ * requests that matter. A probe that fails is logged at warn, as it is news.
+ */
+const PROBE_PATHS = new Set(['/health']);
+
+/**
  * One log line per request with the fields an operator filters on. Written by hand rather
  * than with pino-http because that serialises whole requests and responses on the hot path;
  * this records a fixed handful of fields, including requests the client abandoned.
@@ -12,6 +18,7 @@ import { contextOf, identifierOf } from './requestContext';
 export function accessLog(logger: Logger, stats: AdapterStats): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
+    const isProbe = req.method === 'GET' && PROBE_PATHS.has(req.path);
     const context = contextOf(res);
     context.identifier = identifierOf(req);
     let logged = false;
@@ -33,7 +40,8 @@ export function accessLog(logger: Logger, stats: AdapterStats): RequestHandler {
         ...(context.errorCode !== undefined && { error: context.errorCode }),
         ...(aborted && { aborted: true }),
       };
-      if (status >= 500) logger.warn(line, 'request');
+      if (status >= 500 || (isProbe && status >= 400)) logger.warn(line, 'request');
+      else if (isProbe) logger.debug(line, 'request');
       else logger.info(line, 'request');
     };
     res.once('finish', done);

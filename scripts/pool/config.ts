@@ -23,6 +23,12 @@ export interface PoolConfig {
   /** SIGTERM to SIGKILL delay when a session is stopped. */
   sessionStopTimeoutMs: number;
   logLevel: string;
+  /**
+   * When set, each session runs this command (a container of the image, say) instead of the
+   * built adapter: `{port}` becomes the loopback port it must listen on, `{id}` the session's
+   * name. Split on spaces like ENGINE_COMMAND (escape a space with a backslash).
+   */
+  sessionCommand: string | undefined;
 }
 
 export class PoolConfigError extends Error {
@@ -31,6 +37,10 @@ export class PoolConfigError extends Error {
     this.name = 'PoolConfigError';
   }
 }
+
+/** Placeholders POOL_SESSION_COMMAND may hold. */
+export const SESSION_PORT_PLACEHOLDER = '{port}';
+export const SESSION_ID_PLACEHOLDER = '{id}';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -49,6 +59,13 @@ const schema = z.object({
     .default('local-pool'),
   POOL_SESSION_START_TIMEOUT_MS: positiveInt.default(90_000),
   POOL_SESSION_STOP_TIMEOUT_MS: positiveInt.default(15_000),
+  POOL_SESSION_COMMAND: z
+    .string()
+    .trim()
+    .refine((command) => command.includes(SESSION_PORT_PLACEHOLDER), {
+      message: `must contain ${SESSION_PORT_PLACEHOLDER}, the port the session listens on`,
+    })
+    .optional(),
   POOL_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -90,5 +107,6 @@ export function loadPoolConfig(env: NodeJS.ProcessEnv = process.env): PoolConfig
     sessionStartTimeoutMs: e.POOL_SESSION_START_TIMEOUT_MS,
     sessionStopTimeoutMs: e.POOL_SESSION_STOP_TIMEOUT_MS,
     logLevel: e.POOL_LOG_LEVEL,
+    sessionCommand: e.POOL_SESSION_COMMAND,
   };
 }

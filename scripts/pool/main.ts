@@ -39,8 +39,13 @@ function configOrExit(): { config: PoolConfig; sessionEnv: Record<string, string
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { config, sessionEnv } = configOrExit();
+  // Split as the adapter splits ENGINE_COMMAND (execa is ESM: imported, not required).
+  const command =
+    config.sessionCommand === undefined
+      ? undefined
+      : (await import('execa')).parseCommandString(config.sessionCommand);
   const logger = createLogger(config.logLevel).child({ component: 'session-pool' });
   if (!existsSync(adapterMain(REPO_ROOT))) {
     logger.fatal(
@@ -57,6 +62,7 @@ function main(): void {
     startTimeoutMs: config.sessionStartTimeoutMs,
     stopTimeoutMs: config.sessionStopTimeoutMs,
     logger,
+    ...(command !== undefined && { command }),
   });
   const pool = new SessionPool({
     maxSessions: config.maxSessions,
@@ -93,7 +99,9 @@ function main(): void {
         readySessions: config.readySessions,
         cooldownSeconds: config.cooldownMs / 1000,
         auth: config.token === undefined ? 'none' : 'bearer token',
-        engineCommand: sessionEnv.ENGINE_COMMAND,
+        ...(config.sessionCommand === undefined
+          ? { engineCommand: sessionEnv.ENGINE_COMMAND }
+          : { sessionCommand: config.sessionCommand }),
         sessionsDir,
         status: STATUS_PATH,
       },
@@ -125,4 +133,7 @@ function main(): void {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main();
+main().catch((error: unknown) => {
+  process.stderr.write(`session pool: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

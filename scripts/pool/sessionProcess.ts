@@ -9,8 +9,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../../adapter/logging/logger';
+import { SESSION_ID_PLACEHOLDER, SESSION_PORT_PLACEHOLDER } from './config';
 import { SessionStartError, type SessionHandle, type SessionLauncher } from './sessionPool';
 
 export interface SessionProcessOptions {
@@ -23,6 +25,12 @@ export interface SessionProcessOptions {
   startTimeoutMs: number;
   stopTimeoutMs: number;
   logger: Logger;
+  /**
+   * POOL_SESSION_COMMAND, already split into words: run it instead of the built adapter (see
+   * `sessionCommandLine`). Its engines live where it runs them (a container's own pid
+   * namespace, say), so the pool neither reports nor kills engine pids for such sessions.
+   */
+  command?: string[];
 }
 
 /** Engine exits while starting that make a start fail: one can be chance, three are not. */
@@ -69,6 +77,36 @@ export function sessionEnvironment(
   };
 }
 
+/**
+ * The words of POOL_SESSION_COMMAND for one session: `{port}` becomes its loopback port and
+ * `{id}` its name, wherever they appear in a word.
+ */
+export function sessionCommandLine(
+  words: string[],
+  fill: { port: number; sessionId: string },
+): string[] {
+  return words.map((word) =>
+    word
+      .replaceAll(SESSION_PORT_PLACEHOLDER, String(fill.port))
+      .replaceAll(SESSION_ID_PLACEHOLDER, fill.sessionId),
+  );
+}
+
+/** A loopback port free now, for a session command to listen on. */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (typeof address === 'object' && address !== null) resolve(address.port);
+        else reject(new Error('no port was assigned'));
+      });
+    });
+  });
+}
+
 export interface SessionProcesses {
   launch: SessionLauncher;
   /**
@@ -81,7 +119,10 @@ export interface SessionProcesses {
 export function sessionProcesses(options: SessionProcessOptions): SessionProcesses {
   const running = new Set<AdapterSession>();
   const launch: SessionLauncher = async ({ sessionId, signal }) => {
-    const session = new AdapterSession(sessionId, options);
+    // The port is picked, then freed for the command to take: another process could take it
+    // in between, which fails that start with the command's own message.
+    const port = options.command === undefined ? null : await freeLoopbackPort();
+    const session = new AdapterSession(sessionId, options, port);
     running.add(session);
     void session.exited.then(() => running.delete(session));
     try {
@@ -132,12 +173,19 @@ class AdapterSession implements SessionHandle {
   constructor(
     sessionId: string,
     private readonly options: SessionProcessOptions,
+    /** The port a session command was told to listen on; null for the built adapter. */
+    private readonly commandPort: number | null,
   ) {
     this.logger = options.logger.child({ sessionId });
     this.dir = mkdtempSync(path.join(options.sessionsDir, `${sessionId}-`));
-    this.child = spawn(process.execPath, [adapterMain(options.repoRoot)], {
+    const env = { ...options.env, FILES_DIR: path.join(this.dir, 'files') };
+    const [file, ...args] =
+      options.command !== undefined && commandPort !== null
+        ? sessionCommandLine(options.command, { port: commandPort, sessionId })
+        : [process.execPath, adapterMain(options.repoRoot)];
+    this.child = spawn(file as string, args, {
       cwd: options.repoRoot,
-      env: { ...options.env, FILES_DIR: path.join(this.dir, 'files') },
+      env: commandPort === null ? env : { ...env, PORT: String(commandPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.setEncoding('utf8');
@@ -323,7 +371,10 @@ class AdapterSession implements SessionHandle {
     const reason = typeof line.reason === 'string' ? line.reason : null;
     switch (line.msg) {
       case 'engine launched':
-        if (typeof line.enginePid === 'number') this.engines.add(line.enginePid);
+        // A command's engines are not this host's pids to kill (a container's, say).
+        if (typeof line.enginePid === 'number' && this.commandPort === null) {
+          this.engines.add(line.enginePid);
+        }
         return;
       case 'engine exited':
         this.engineExits += 1;
@@ -337,7 +388,9 @@ class AdapterSession implements SessionHandle {
         break;
       case 'ingress open':
         if (typeof line.port !== 'number') return;
-        this.ingressPort = line.port;
+        // Inside a container the adapter reports its own port (2000); callers use the one
+        // the command published.
+        this.ingressPort = this.commandPort ?? line.port;
         this.engineReady = line.engineState === 'ready';
         break;
       default:

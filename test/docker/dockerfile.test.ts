@@ -155,6 +155,11 @@ describe('docker/Dockerfile', () => {
   const stages = parseStages();
   const finalStage = stages.at(-1) as Stage;
   const buildStage = stages.find((stage) => stage.name === 'build') as Stage;
+  const entrypoint = (): string[] => {
+    const entrypoints = finalStage.instructions.filter((i) => i.getKeyword() === 'ENTRYPOINT');
+    expect(entrypoints).toHaveLength(1);
+    return jsonArgs(entrypoints[0] as Instruction);
+  };
 
   it('has a build stage on an official Node LTS image and a final stage on PISTON_IMAGE', () => {
     expect(buildStage).toBeDefined();
@@ -163,7 +168,28 @@ describe('docker/Dockerfile', () => {
     expect(nodeMajor).toBeGreaterThanOrEqual(22);
     expect(nodeMajor % 2).toBe(0);
     expect(finalStage.image).toBe('${PISTON_IMAGE}');
-    expect(globalArgs().get('PISTON_IMAGE')).toBe('ghcr.io/engineer-man/piston');
+  });
+
+  it('builds on the pool-ready pre-isolate base unless the isolate one is asked for', () => {
+    expect(globalArgs().get('PISTON_IMAGE')).toBe('piston:v3.1.1');
+    const generation = finalStage.instructions
+      .filter((i) => i.getKeyword() === 'ARG')
+      .map((i) => i.getArgumentsContent() ?? '')
+      .find((arg) => arg.startsWith('PISTON_GENERATION='));
+    expect(generation).toBe('PISTON_GENERATION=pre-isolate');
+  });
+
+  it('installs runtimes with the built installer script, whose source is in scripts/image', () => {
+    const runs = finalStage.instructions
+      .filter((i) => i.getKeyword() === 'RUN')
+      .map((i) => i.getArgumentsContent() ?? '');
+    const installer = runs
+      .flatMap((run) => [...run.matchAll(/\/opt\/adapter\/(dist\/scripts\/image\/\w+)\.js/g)])
+      .map((m) => m[1]);
+    expect(installer).toEqual(['dist/scripts/image/installMain']);
+    expect(fs.existsSync(path.join(repoRoot, 'scripts/image/installMain.ts'))).toBe(true);
+    // The program is the script's: no inline JavaScript in the Dockerfile.
+    expect(runs.join('\n')).not.toMatch(/node[^\n]* -e /);
   });
 
   it('copies from the build context only paths that exist in the repository', () => {
@@ -208,9 +234,7 @@ describe('docker/Dockerfile', () => {
   });
 
   it('enters through start.sh at the path it is copied to; the script exists, is executable and parses', () => {
-    const entrypoints = finalStage.instructions.filter((i) => i.getKeyword() === 'ENTRYPOINT');
-    expect(entrypoints).toHaveLength(1);
-    const entry = jsonArgs(entrypoints[0] as Instruction);
+    const entry = entrypoint();
     const scriptPath = entry.find((arg) => arg.endsWith('/start.sh'));
     expect(scriptPath).toBeDefined();
     const copied = copySteps(finalStage).find((step) => step.destination === scriptPath);
@@ -222,6 +246,19 @@ describe('docker/Dockerfile', () => {
     const syntax = spawnSync('sh', ['-n', startScript], { encoding: 'utf8' });
     expect(syntax.stderr).toBe('');
     expect(syntax.status).toBe(0);
+  });
+
+  it('starts under tini, copied from the build stage that installs it, reaping as a subreaper too', () => {
+    const [init, ...rest] = entrypoint();
+    expect(rest.slice(0, 2)).toEqual(['-s', '--']);
+    const copied = copySteps(finalStage).find((step) => step.destination === init);
+    expect(copied?.from).toBe('build');
+    // The static build: it runs on whatever libc the Piston base has.
+    expect(copied?.sources).toEqual(['/usr/bin/tini-static']);
+    const buildRuns = buildStage.instructions
+      .filter((i) => i.getKeyword() === 'RUN')
+      .map((i) => i.getArgumentsContent() ?? '');
+    expect(buildRuns.some((run) => /apt-get install [^&;]*\btini\b/.test(run))).toBe(true);
   });
 
   it('exposes port 2000 and sets the session defaults', () => {
@@ -236,13 +273,20 @@ describe('docker/Dockerfile', () => {
     expect(env.get('MAX_TIMEOUT_SECONDS')).toBe('220');
     expect(Number(env.get('OUTPUT_MAX_BYTES'))).toBeGreaterThanOrEqual(1024 * 1024);
     expect(Number(env.get('MAX_CONCURRENT_JOBS'))).toBeGreaterThan(0);
+    // Memory flags for the adapter's Node only (start.sh passes them), never NODE_OPTIONS,
+    // which Piston's own Node would inherit.
+    expect(env.get('ADAPTER_NODE_OPTIONS')).toContain('--max-semi-space-size=1');
+    expect(env.has('NODE_OPTIONS')).toBe(false);
   });
 
   it("health-checks /health with the adapter's own Node, copied into the image", () => {
     const checks = finalStage.instructions.filter((i) => i.getKeyword() === 'HEALTHCHECK');
     expect(checks).toHaveLength(1);
     const command = jsonArgs(checks[0] as Instruction, 'CMD');
-    expect(command.join(' ')).toContain('/health');
+    expect(command).toHaveLength(2);
+    expect(command[1]).toBe('/opt/adapter/dist/scripts/image/healthcheck.js');
+    const source = fs.readFileSync(path.join(repoRoot, 'scripts/image/healthcheck.ts'), 'utf8');
+    expect(source).toContain('/health');
     const nodePath = envOf(finalStage).get('ADAPTER_NODE');
     expect(command[0]).toBe(nodePath);
     expect(copySteps(finalStage).some((step) => step.destination === nodePath)).toBe(true);
@@ -359,6 +403,22 @@ describe('scripts/start.sh', () => {
     expect(outcome.argv).toEqual([adapterMain]);
     expect(outcome.env?.ENGINE_COMMAND).toBe('my-engine --port 2001');
     expect(outcome.stderr).toMatch(/^start\.sh: engine: ENGINE_COMMAND as given: my-engine/m);
+  });
+
+  it("passes ADAPTER_NODE_OPTIONS to the adapter's Node only, one option per word", () => {
+    const outcome = runStart({
+      ENGINE_COMMAND: 'my-engine',
+      ADAPTER_NODE_OPTIONS: ' --max-semi-space-size=1  --max-old-space-size=* ',
+    });
+    expect(outcome.status).toBe(0);
+    expect(outcome.argv).toEqual([
+      '--max-semi-space-size=1',
+      '--max-old-space-size=*',
+      adapterMain,
+    ]);
+    expect(outcome.stderr).toContain(
+      `adapter: ${stub} --max-semi-space-size=1 --max-old-space-size=* `,
+    );
   });
 
   it('attaches to ENGINE_URL without launching anything', () => {

@@ -121,6 +121,20 @@ describe('status routes', () => {
     );
   });
 
+  test('GET / lists the runtimes on the first request, before anything else asked for them', async () => {
+    const response = await request(adapter.app).get('/');
+    expect(response.status).toBe(200);
+    expect(response.body.runtimes).toEqual(engine.runtimes);
+  });
+
+  test('GET / still answers, with no runtimes, while the engine is not ready', async () => {
+    adapter.engineState.update({ state: 'restarting', reason: 'engine exited with code 1' });
+    const response = await request(adapter.app).get('/');
+    expect(response.status).toBe(200);
+    expect(response.body.runtimes).toEqual([]);
+    expect(engine.received.filter((r) => r.path === '/api/v2/runtimes')).toHaveLength(0);
+  });
+
   test('GET / counts requests, executions per language, errors per kind and identifiers', async () => {
     await request(adapter.app).post('/py/execute?identifier=alpha').send({ code: '1' }).expect(200);
     await request(adapter.app).post('/py/execute?identifier=alpha').send({ code: '1' }).expect(200);

@@ -1,5 +1,9 @@
 import { loadPoolConfig, PoolConfigError } from '../../scripts/pool/config';
-import { sessionEnvironment } from '../../scripts/pool/sessionProcess';
+import {
+  freeLoopbackPort,
+  sessionCommandLine,
+  sessionEnvironment,
+} from '../../scripts/pool/sessionProcess';
 
 test('defaults, and every POOL_ variable read', () => {
   expect(loadPoolConfig({})).toEqual({
@@ -13,6 +17,7 @@ test('defaults, and every POOL_ variable read', () => {
     sessionStartTimeoutMs: 90_000,
     sessionStopTimeoutMs: 15_000,
     logLevel: 'info',
+    sessionCommand: undefined,
   });
   expect(
     loadPoolConfig({
@@ -22,9 +27,11 @@ test('defaults, and every POOL_ variable read', () => {
       POOL_COOLDOWN_SECONDS: '1.5',
       POOL_TOKEN: 'secret',
       POOL_LOG_LEVEL: 'debug',
+      POOL_SESSION_COMMAND: ' podman run --rm -p 127.0.0.1:{port}:2000 psa:v3 ',
       POOL_READY: 'ignored: not a setting',
     }),
   ).toMatchObject({
+    sessionCommand: 'podman run --rm -p 127.0.0.1:{port}:2000 psa:v3',
     port: 0,
     maxSessions: 5,
     readySessions: 0,
@@ -40,6 +47,10 @@ test.each([
   [{ POOL_READY_SESSIONS: '-1' }, 'POOL_READY_SESSIONS="-1"'],
   [{ POOL_MAX_SESSIONS: '2', POOL_READY_SESSIONS: '3' }, 'must not exceed POOL_MAX_SESSIONS=2'],
   [{ POOL_LOG_LEVEL: 'loud' }, 'POOL_LOG_LEVEL="loud"'],
+  [
+    { POOL_SESSION_COMMAND: 'podman run img' },
+    'POOL_SESSION_COMMAND="podman run img": must contain {port}',
+  ],
 ])('%j is refused, naming the variable', (env, named) => {
   expect(() => loadPoolConfig(env)).toThrow(PoolConfigError);
   expect(() => loadPoolConfig(env)).toThrow(named);
@@ -73,4 +84,28 @@ test("sessions get the adapter's variables, not the pool's, on loopback ports of
     ENGINE_COMMAND: 'my-engine --x',
     LOG_LEVEL: 'debug',
   });
+});
+
+test("a session command's {port} and {id} are filled in wherever they appear in a word", () => {
+  expect(
+    sessionCommandLine(
+      ['podman', 'run', '--name', 'psa-{id}', '-p', '127.0.0.1:{port}:2000', 'img', '{port}{port}'],
+      { port: 41234, sessionId: 's7' },
+    ),
+  ).toEqual([
+    'podman',
+    'run',
+    '--name',
+    'psa-s7',
+    '-p',
+    '127.0.0.1:41234:2000',
+    'img',
+    '4123441234',
+  ]);
+});
+
+test('a free loopback port is a port number, free again once returned', async () => {
+  const port = await freeLoopbackPort();
+  expect(port).toBeGreaterThan(0);
+  expect(port).toBeLessThan(65536);
 });

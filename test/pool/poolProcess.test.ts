@@ -5,8 +5,14 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { engineCommand, isAlive, type HttpReply } from '../support/adapterProcess';
-import { holdRequest } from '../support/httpClient';
+import {
+  ADAPTER_MAIN,
+  commandLine,
+  engineCommand,
+  isAlive,
+  type HttpReply,
+} from '../support/adapterProcess';
+import { holdRequest, send } from '../support/httpClient';
 import { startPool, type PoolProcess } from '../support/poolProcess';
 import { waitFor } from '../support/waitFor';
 
@@ -259,4 +265,31 @@ test('an engine that exits once while starting (a port lost, say) does not fail 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('POOL_SESSION_COMMAND: each session runs the command on the port filled in, and stops with the pool', async () => {
+  // The local adapter stands in for `podman run ... -p 127.0.0.1:{port}:2000 IMAGE`: the same
+  // template, without an image to run (CI has none).
+  const command = `env PORT={port} PSA_SESSION={id} ${commandLine(process.execPath, ADAPTER_MAIN)}`;
+  pool = startPool({ POOL_SESSION_COMMAND: command, POOL_READY_SESSIONS: '1' });
+  const running = pool;
+  const listening = await running.waitForLog((l) => l.msg === 'pool listening');
+  expect(listening.sessionCommand).toBe(command);
+  const reply = await running.request(
+    'POST',
+    '/code/execute?identifier=cmd-1',
+    execute('print(5)'),
+  );
+  expectStatus(reply, 200);
+  expect(reply.json).toMatchObject({ properties: { status: 'Success', stdout: '5\n' } });
+  const status = await running.status();
+  const session = status.sessions.find((s) => s.identifier === 'cmd-1');
+  expect(session).toBeDefined();
+  // Engines of a command's session are not the pool's to report or kill.
+  expect(session?.enginePids).toEqual([]);
+  // The command listens where {port} said: the adapter answers there directly.
+  const port = (session as unknown as { port: number }).port;
+  const health = await send(port, 'GET', '/health', { timeoutMs: 5_000 });
+  expect(health.status).toBe(200);
+  await stopCleanly(running);
 });
