@@ -42,7 +42,7 @@ export function sessionFilesTooLarge(
   return new HttpError(
     413,
     'session_files_too_large',
-    `cannot store "${name}" (${size} bytes): the session's files would come to ${total} bytes, over the limit of ${limit} bytes (FILES_MAX_TOTAL_BYTES)`,
+    `cannot store "${name}" (${size} bytes): the session folder would come to ${total} bytes (uploads and what code wrote), over the limit of ${limit} bytes (FILES_MAX_TOTAL_BYTES)`,
     { name, size, total, limit, setting: 'FILES_MAX_TOTAL_BYTES' },
   );
 }
@@ -65,5 +65,35 @@ export function filesExceedEngineLimit(
     'engine_body_limit',
     `the session's files come to ${size} bytes, over the engine's limit of ${limit} bytes for code, stdin and files together; largest: ${largest.map((f) => `${f.name} (${f.bytes} bytes)`).join(', ')}; delete files the code does not need (DELETE /files/{name})`,
     { size, limit, largest },
+  );
+}
+
+/**
+ * The container's one session holds another identifier's files. Never names that identifier
+ * nor anything of its session: the caller learns only that this container is taken.
+ */
+export function sessionBelongsToAnotherIdentifier(): HttpError {
+  return new HttpError(
+    409,
+    'session_belongs_to_another_identifier',
+    "this container's session holds another identifier's files: one container is one session, and a session pool gives each identifier its own container (to try many sessions locally, run `npm run pool`); it is free again once that session ends (DELETE /session) or its files are deleted",
+  );
+}
+
+/**
+ * Separate mode: the files travel in every engine request, so a session that would not fit
+ * the engine's body is refused at upload time, not at every execution after.
+ */
+export function uploadExceedsEngineBody(
+  name: string,
+  size: number,
+  encoded: number,
+  limit: number,
+): HttpError {
+  return new HttpError(
+    413,
+    'engine_body_limit',
+    `cannot store "${name}" (${size} bytes): this engine cannot see the container's files, so they travel base64-encoded in each request, and the session's would come to ${encoded} bytes, over the engine's body limit of ${limit} bytes (ENGINE_BODY_LIMIT_BYTES); delete files the code does not need (DELETE /files/{name})`,
+    { name, size, encoded, limit, setting: 'ENGINE_BODY_LIMIT_BYTES' },
   );
 }

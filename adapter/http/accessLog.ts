@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logging/logger';
 import type { AdapterStats } from '../stats/stats';
-import { contextOf, identifierOf } from './requestContext';
+import { contextOf, identifierForLog } from './requestContext';
 
 /**
  * One log line per request with the fields an operator filters on. Written by hand rather
@@ -13,7 +13,7 @@ export function accessLog(logger: Logger, stats: AdapterStats): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
     const context = contextOf(res);
-    context.identifier = identifierOf(req);
+    context.identifier = identifierForLog(req);
     let logged = false;
     const done = () => {
       if (logged) return;

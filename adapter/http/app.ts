@@ -12,6 +12,7 @@ import { AdapterStats } from '../stats/stats';
 import { accessLog } from './accessLog';
 import { errorResponder, routeNotFound, type RouteDescription } from './errorHandling';
 import { passthrough } from './passthrough';
+import { requireValidIdentifier } from './requestContext';
 import { executeRoutes } from './routes/executeRoutes';
 import { fileRoutes } from './routes/fileRoutes';
 import { sessionRoutes } from './routes/sessionRoutes';
@@ -70,8 +71,12 @@ export function createApp(deps: AppDependencies): AdapterApp {
   });
   const catalog = new RuntimeCatalog(client, engineState);
   const store = new FileStore({
-    ...config.files,
-    executionBytesLimit: config.engine.bodyLimitBytes,
+    dir: config.files.dir,
+    maxFileBytes: config.files.maxFileBytes,
+    maxCount: config.files.maxCount,
+    maxTotalBytes: config.files.maxTotalBytes,
+    engineFilesystem: config.files.engineFilesystem,
+    engineBodyLimitBytes: config.engine.bodyLimitBytes,
   });
   const history = new ExecutionHistory(config.executionsKept);
   const service = new ExecutionService(config, engineState, client, catalog, store);
@@ -92,6 +97,9 @@ export function createApp(deps: AppDependencies): AdapterApp {
     next();
   });
   app.use(accessLog(logger, stats));
+  // Every route, the passthrough included: an identifier a pool would refuse is a 400 here,
+  // never a session of its own nor a fall into the container's.
+  app.use(requireValidIdentifier());
   // Before any body parser: the passthrough streams bodies to the engine untouched.
   app.use(proxy.handlers);
   app.use(
@@ -116,6 +124,7 @@ export function createApp(deps: AppDependencies): AdapterApp {
       service.dispose();
       proxy.agent.destroy();
       await client.close();
+      if (config.files.dirIsPrivate) await store.destroy();
     },
   };
 }
