@@ -3,6 +3,7 @@ import type { AdapterConfig } from '../config/config';
 import type { EngineState } from '../engine/engineState';
 import { ExecutionHistory } from '../execution/executionHistory';
 import { ExecutionService } from '../execution/executionService';
+import { untraversableAncestor } from '../files/folderReach';
 import { FileStore } from '../files/fileStore';
 import type { Logger } from '../logging/logger';
 import { SERVED_BY } from '../meta';
@@ -78,6 +79,7 @@ export function createApp(deps: AppDependencies): AdapterApp {
     engineFilesystem: config.files.engineFilesystem,
     engineBodyLimitBytes: config.engine.bodyLimitBytes,
   });
+  warnIfJobsCannotReach(config, logger);
   const history = new ExecutionHistory(config.executionsKept);
   const service = new ExecutionService(config, engineState, client, catalog, store);
   const proxy = passthrough({
@@ -127,4 +129,18 @@ export function createApp(deps: AppDependencies): AdapterApp {
       if (config.files.dirIsPrivate) await store.destroy();
     },
   };
+}
+
+/**
+ * As root (the image), the engine's jobs run as other uids: a session folder they cannot
+ * reach would fail every file access in code, so say so once, at start, naming the folder.
+ */
+function warnIfJobsCannotReach(config: AdapterConfig, logger: Logger): void {
+  if (config.files.engineFilesystem !== 'shared' || process.getuid?.() !== 0) return;
+  const blocked = untraversableAncestor(config.files.dir);
+  if (blocked === undefined) return;
+  logger.warn(
+    { filesDir: config.files.dir, blockedAt: blocked },
+    `jobs running as other users cannot reach FILES_DIR: ${blocked} is not world-traversable (o+x)`,
+  );
 }

@@ -8,7 +8,7 @@
  * MAX_ENGINE_EXITS exits, the adapter's own exit, or the start timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../adapter/logging/logger';
 import { SessionStartError, type SessionHandle, type SessionLauncher } from './sessionPool';
@@ -135,6 +135,9 @@ class AdapterSession implements SessionHandle {
   ) {
     this.logger = options.logger.child({ sessionId });
     this.dir = mkdtempSync(path.join(options.sessionsDir, `${sessionId}-`));
+    // Enterable, not listable, by others: an engine running jobs as other uids (pre-isolate
+    // Piston as ENGINE_COMMAND) must reach the session's files folder inside.
+    chmodSync(this.dir, 0o711);
     this.child = spawn(process.execPath, [adapterMain(options.repoRoot)], {
       cwd: options.repoRoot,
       env: { ...options.env, FILES_DIR: path.join(this.dir, 'files') },
