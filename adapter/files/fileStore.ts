@@ -17,6 +17,7 @@ import { parseFileName } from './fileNames';
 import {
   SHARED_FILE_MODE,
   SHARED_FOLDER_MODE,
+  foldersUnchanged,
   surveyFolder,
   SURVEY_MAX_ENTRIES,
   type FolderSurvey,
@@ -62,6 +63,8 @@ export interface SessionFilesNotice {
 export const INCOMING_FOLDER = '.incoming';
 const ADAPTER_ENTRIES: ReadonlySet<string> = new Set([INCOMING_FOLDER]);
 const SESSION_KEY = 'session';
+/** How stale the folder's measured size may grow when no entry was added or removed. */
+const FULL_SURVEY_EVERY_MS = 1000;
 // Never follow a link a job planted (the adapter is root in the image); never hang on a FIFO.
 const OPEN_FOR_READING = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
@@ -82,6 +85,9 @@ export class FileStore {
   /** The folder's size as last measured (upload, delete, or survey after an execution). */
   private knownTotalBytes = 0;
   private overLimit = false;
+  /** The last full survey: its folder stamps tell whether the next one is needed. */
+  private lastSurvey: FolderSurvey | null = null;
+  private lastSurveyAt = 0;
 
   constructor(readonly options: FileStoreOptions) {
     const holdsFiles = prepareFolder(options);
@@ -167,6 +173,7 @@ export class FileStore {
       if (file === undefined) throw await this.notFound(identifier, name);
       await rm(path.join(this.dir, name), { force: true });
       this.knownTotalBytes = Math.max(0, this.knownTotalBytes - file.size);
+      this.lastSurvey = null;
       const generation = this.ownership.generation;
       this.ownership.observed(await this.holdsAnything(), identifier, generation);
     });
@@ -187,6 +194,7 @@ export class FileStore {
         await rm(path.join(this.dir, entry.name), { recursive: true, force: true });
       }
       this.ownership.release();
+      this.lastSurvey = null;
       this.knownTotalBytes = 0;
       this.overLimit = false;
       return { filesRemoved };
@@ -271,6 +279,17 @@ export class FileStore {
    */
   async afterExecution(identifier: string | undefined): Promise<SessionFilesNotice | undefined> {
     if (!this.shared) return undefined;
+    if (this.lastSurvey !== null && (await foldersUnchanged(this.lastSurvey.folderStamps))) {
+      // No entry added or removed anywhere: nothing to widen, ownership as it was. Files
+      // grown in place are counted by a full survey at most a second old, off the answer's path.
+      if (performance.now() - this.lastSurveyAt > FULL_SURVEY_EVERY_MS) {
+        void this.surveys
+          .fresh()
+          .then(({ survey }) => this.record(survey))
+          .catch(() => undefined);
+      }
+      return this.overLimit ? this.overLimitNotice(this.lastSurvey) : undefined;
+    }
     const { survey, generation } = await this.surveys.fresh();
     this.ownership.observed(survey.entries > 0, identifier, generation);
     this.record(survey);
@@ -283,6 +302,8 @@ export class FileStore {
   }
 
   private record(survey: FolderSurvey): void {
+    this.lastSurvey = survey;
+    this.lastSurveyAt = performance.now();
     this.knownTotalBytes = survey.totalBytes;
     this.overLimit = survey.truncated || survey.totalBytes > this.options.maxTotalBytes;
   }
@@ -311,6 +332,8 @@ export class FileStore {
     // The whole folder, measured now: code may have written anywhere in it.
     const survey = await surveyFolder(this.dir, { skip: ADAPTER_ENTRIES, normalise: false });
     this.record(survey);
+    // Widened nothing, and the rename to come changes the folder: the next execution surveys.
+    this.lastSurvey = null;
     const replaced = files.find((file) => file.name === name)?.size ?? 0;
     const total = survey.totalBytes - replaced + size;
     if (survey.truncated || total > maxTotalBytes) {

@@ -20,7 +20,17 @@ export interface FolderSurvey {
   truncated: boolean;
   /** Entries whose mode was widened. */
   normalised: number;
+  /**
+   * Each folder's mtime (the root's and every subfolder's), taken before it was read: a job
+   * that adds, removes or renames an entry anywhere changes one of them (see foldersUnchanged).
+   * NaN for a stamp too close to the survey to trust: file-system clocks are coarse, and a
+   * job writing in the same tick would leave the same stamp.
+   */
+  folderStamps: Map<string, number>;
 }
+
+/** Stamps this close to the survey may hide a change made in the same clock tick. */
+const RACY_STAMP_MS = 100;
 
 export interface SurveyOptions {
   /** Top-level names that belong to the adapter and are neither counted nor changed. */
@@ -47,9 +57,43 @@ const OPEN_FOLDER = OPEN_FILE | constants.O_DIRECTORY;
  * protected_hardlinks off) would otherwise hand that file to every uid. Links are not followed.
  */
 export async function surveyFolder(root: string, options: SurveyOptions): Promise<FolderSurvey> {
-  const survey: FolderSurvey = { totalBytes: 0, entries: 0, truncated: false, normalised: 0 };
+  const survey: FolderSurvey = {
+    totalBytes: 0,
+    entries: 0,
+    truncated: false,
+    normalised: 0,
+    folderStamps: new Map(),
+  };
+  const started = Date.now();
+  try {
+    survey.folderStamps.set(root, (await lstat(root)).mtimeMs);
+  } catch (error) {
+    if (!isGone(error)) throw error;
+  }
   await walk(root, 0, true, survey, options);
+  for (const [folder, stamp] of survey.folderStamps) {
+    if (stamp >= started - RACY_STAMP_MS) survey.folderStamps.set(folder, Number.NaN);
+  }
   return survey;
+}
+
+/**
+ * True when no folder the last survey saw has changed: no entry was added, removed or
+ * renamed anywhere, so nothing new needs its mode widened and the listing is the same. One
+ * lstat per folder (usually one), instead of one per file. Files grown in place are not
+ * seen: the next full survey counts them (FileStore runs one at least every second).
+ */
+export async function foldersUnchanged(stamps: ReadonlyMap<string, number>): Promise<boolean> {
+  if (stamps.size === 0) return false;
+  for (const [folder, stamp] of stamps) {
+    if (Number.isNaN(stamp)) return false;
+    try {
+      if ((await lstat(folder)).mtimeMs !== stamp) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 async function walk(
@@ -89,6 +133,7 @@ async function walk(
         if (await widen(full, OPEN_FILE, stats, SHARED_FILE_MODE)) survey.normalised += 1;
       }
     } else if (stats.isDirectory()) {
+      survey.folderStamps.set(full, stats.mtimeMs);
       if (options.normalise && (stats.mode & 0o7777) !== SHARED_FOLDER_MODE) {
         if (await widen(full, OPEN_FOLDER, stats, SHARED_FOLDER_MODE)) survey.normalised += 1;
       }

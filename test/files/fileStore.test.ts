@@ -9,6 +9,7 @@ import {
   stat,
   symlink,
   chmod,
+  utimes,
   writeFile,
 } from 'node:fs/promises';
 import os from 'node:os';
@@ -237,6 +238,28 @@ describe('FileStore: what code leaves in the folder (shared mode)', () => {
     // Listed (top-level files), downloadable, and the writer owns the session now.
     expect((await store.list('writer-1')).map((file) => file.name)).toEqual(['out.csv']);
     expect((await rejection(store.list('writer-2'))).status).toBe(409);
+  });
+
+  test('a new file deep in a subfolder is seen after a quiet spell, by the folder stamps', async () => {
+    const store = storeWith();
+    await mkdir(path.join(root, 'a', 'b'), { recursive: true, mode: 0o755 });
+    // Stamps well in the past are trusted; fresher ones would force a full survey anyway.
+    const past = new Date(Date.now() - 60_000);
+    for (const folder of [path.join(root, 'a', 'b'), path.join(root, 'a'), root]) {
+      await utimes(folder, past, past);
+    }
+    await store.afterExecution('deep-1');
+    expect((await lstat(path.join(root, 'a', 'b'))).mode & 0o7777).toBe(0o777);
+    // Nothing changed: the quick check passes, and modes stay as they are.
+    await chmod(path.join(root, 'a'), 0o755);
+    await utimes(path.join(root, 'a'), past, past);
+    await store.afterExecution('deep-1');
+    expect((await lstat(path.join(root, 'a'))).mode & 0o7777).toBe(0o755);
+    // A job adds a file two levels down: that folder's stamp moves, and a full survey runs.
+    await writeFile(path.join(root, 'a', 'b', 'new.txt'), 'n', { mode: 0o644 });
+    await store.afterExecution('deep-1');
+    expect((await lstat(path.join(root, 'a', 'b', 'new.txt'))).mode & 0o7777).toBe(0o666);
+    expect((await lstat(path.join(root, 'a'))).mode & 0o7777).toBe(0o777);
   });
 
   test('an execution that leaves nothing keeps the container free', async () => {
