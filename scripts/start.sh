@@ -67,6 +67,8 @@ elif [ -f "$PISTON_ROOT/src/index.js" ]; then
       die "$PISTON_ROOT/src/docker-entrypoint.sh is not executable"
     ENGINE_COMMAND=$(arg "$PISTON_ROOT/src/docker-entrypoint.sh")
     say "engine: piston (isolate, current master) via $ENGINE_COMMAND"
+    # Its jobs run in isolate boxes that cannot see FILES_DIR: session files travel in requests.
+    export ENGINE_FILESYSTEM="${ENGINE_FILESYSTEM:-separate}"
     if [ -e /sys/fs/cgroup/unified ] || [ ! -e /sys/fs/cgroup/cgroup.subtree_control ] ||
       [ ! -w /sys/fs/cgroup ]; then
       say "warning: /sys/fs/cgroup is not a writable pure cgroup v2: Piston's entrypoint will fail (it needs a privileged container with cgroup v2; see docker/README.md)"

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { environmentSchema } from './schema';
+import { environmentSchema, type Environment } from './schema';
 
 export interface AdapterConfig {
   port: number;
@@ -42,8 +43,10 @@ export interface AdapterConfig {
   shutdownGraceMs: number;
   identifiersTracked: number;
   files: {
-    /** Root folder; each identifier gets a subfolder. */
+    /** The container's session folder (absolute): /mnt/data in the image. */
     dir: string;
+    /** No FILES_DIR given: the folder is this process's own, removed when it stops. */
+    dirIsPrivate: boolean;
     maxFileBytes: number;
     maxCount: number;
     maxTotalBytes: number;
@@ -88,6 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
       `HEADERS_TIMEOUT_MS=${e.HEADERS_TIMEOUT_MS}: must not exceed REQUEST_TIMEOUT_MS=${e.REQUEST_TIMEOUT_MS}`,
     ]);
   }
+  const fileLimitProblems = conflictingFileLimits(e);
+  if (fileLimitProblems.length > 0) throw new ConfigError(fileLimitProblems);
   const maxInFlight = e.MAX_IN_FLIGHT ?? e.MAX_CONCURRENT_JOBS;
   return {
     port: e.PORT,
@@ -126,7 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     identifiersTracked: e.IDENTIFIERS_TRACKED,
     files: {
-      dir: e.FILES_DIR ?? path.join(os.tmpdir(), 'piston-session-adapter', 'files'),
+      dir: e.FILES_DIR === undefined ? privateFilesDir() : path.resolve(e.FILES_DIR),
+      dirIsPrivate: e.FILES_DIR === undefined,
       maxFileBytes: e.FILE_MAX_BYTES,
       maxCount: e.FILES_MAX_COUNT,
       maxTotalBytes: e.FILES_MAX_TOTAL_BYTES,
@@ -135,4 +141,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
     pythonResult: e.PYTHON_RESULT,
     executionsKept: e.EXECUTIONS_KEPT,
   };
+}
+
+/** Limits that would promise what another forbids: refused at start rather than met later. */
+function conflictingFileLimits(e: Environment): string[] {
+  const problems: string[] = [];
+  if (e.FILE_MAX_BYTES > e.FILES_MAX_TOTAL_BYTES) {
+    problems.push(
+      `FILE_MAX_BYTES=${e.FILE_MAX_BYTES}: must not exceed FILES_MAX_TOTAL_BYTES=${e.FILES_MAX_TOTAL_BYTES} (a file that size could never be stored)`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Without FILES_DIR, a folder no other adapter on this machine can share by accident (two
+ * `npm start`s, a test run beside a dev server): named by process id and a random part.
+ */
+function privateFilesDir(): string {
+  const name = `piston-session-adapter-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return path.join(os.tmpdir(), name);
 }

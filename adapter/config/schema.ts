@@ -77,7 +77,10 @@ export const environmentSchema = z.object({
   /** Let /api/v2/packages install and remove runtimes (off: sessions must not change them). */
   ALLOW_PACKAGE_MANAGEMENT: booleanFlag.default(false),
   SHUTDOWN_GRACE_MS: nonNegativeInt.default(10_000),
-  /** Where uploaded files are kept, one folder per session identifier (/mnt/data in the image). */
+  /**
+   * The container's session folder: uploads and what code writes (/mnt/data in the image).
+   * Default: a folder of this process's own under the system temp folder.
+   */
   FILES_DIR: z.string().trim().min(1).optional(),
   /**
    * Whether the engine's jobs run on this container's file system (pre-isolate Piston, the
@@ -88,6 +91,7 @@ export const environmentSchema = z.object({
   ENGINE_FILESYSTEM: z.enum(['shared', 'separate']).optional(),
   FILE_MAX_BYTES: positiveInt.default(128 * 1024 * 1024),
   FILES_MAX_COUNT: positiveInt.default(100),
+  /** Cap on FILES_DIR as a whole (uploads and what code wrote). */
   FILES_MAX_TOTAL_BYTES: positiveInt.default(512 * 1024 * 1024),
   /** Evaluate Python's last expression into `result`, as Azure's interpreter does. */
   PYTHON_RESULT: booleanFlag.default(true),

@@ -60,6 +60,14 @@ export const ERROR_TABLE = {
     message: (p) => `request body is not valid JSON: ${p.parserMessage}`,
     details: none,
   }),
+  invalid_identifier: row<{ reason: string; rule: string }>({
+    status: 400,
+    source: 'adapter',
+    summary:
+      'an `identifier` a session pool would refuse (empty, too long, odd characters, given twice)',
+    message: (p) =>
+      `invalid session identifier: ${p.reason} (the rule: ${p.rule}, given at most once)`,
+  }),
   invalid_request: row<{ message: string; field: string | null }>({
     status: 400,
     source: 'adapter',
@@ -319,7 +327,28 @@ export const ERROR_TABLE = {
     source: 'adapter',
     summary: "the session's files would pass `FILES_MAX_TOTAL_BYTES`",
     message: (p) =>
-      `cannot store "${p.name}" (${p.size} bytes): the session's files would come to ${p.total} bytes, over the limit of ${p.limit} bytes (FILES_MAX_TOTAL_BYTES)`,
+      `cannot store "${p.name}" (${p.size} bytes): the session folder would come to ${p.total} bytes (uploads and what code wrote), over the limit of ${p.limit} bytes (FILES_MAX_TOTAL_BYTES)`,
+  }),
+  session_belongs_to_another_identifier: row({
+    status: 409,
+    source: 'adapter',
+    summary: "the container's one session holds another identifier's files (never named)",
+    message: () =>
+      "this container's session holds another identifier's files: one container is one session, and a session pool gives each identifier its own container (to try many sessions locally, run `npm run pool`); it is free again once that session ends (DELETE /session) or its files are deleted",
+  }),
+  upload_exceeds_engine_body: row<{
+    name: string;
+    size: number;
+    encoded: number;
+    limit: number;
+    setting: 'ENGINE_BODY_LIMIT_BYTES';
+  }>({
+    status: 413,
+    source: 'adapter',
+    summary:
+      "an engine that cannot see the container's files gets them in every request: an upload that would not fit its body limit",
+    message: (p) =>
+      `cannot store "${p.name}" (${p.size} bytes): this engine cannot see the container's files, so they travel base64-encoded in each request, and the session's would come to ${p.encoded} bytes, over the engine's body limit of ${p.limit} bytes (ENGINE_BODY_LIMIT_BYTES); delete files the code does not need (DELETE /files/{name})`,
   }),
   missing_file: row<{ field: string; received: string[] }>({
     status: 400,

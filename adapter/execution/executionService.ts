@@ -5,6 +5,7 @@ import type { PistonClient } from '../piston/pistonClient';
 import type { RuntimeCatalog } from '../piston/runtimeCatalog';
 import type { PistonExecuteRequest, PistonFile, PistonRuntime } from '../piston/types';
 import type { ExecutionInput } from '../azure/executeRequest';
+import type { SessionFilesNotice } from '../files/fileStore';
 import { outcomeFromPiston, type ExecutionOutcome } from '../azure/executionOutcome';
 import { errors } from '../errors/errorTable';
 import { errorFromEngine } from '../errors/fromEngine';
@@ -20,9 +21,15 @@ export interface ExecuteOptions {
   identifier?: string | undefined;
 }
 
-/** Where a session's uploaded files come from (the FileStore). */
+/** The container's session files (the FileStore). */
 export interface SessionFileSource {
+  /** true: the engine's jobs use the session folder in place; false: files travel. */
+  readonly shared: boolean;
+  readonly dir: string;
+  /** Files to send with the job (none when shared); 409 for an identifier not the owner. */
   filesForExecution(identifier: string | undefined): Promise<PistonFile[]>;
+  /** After the job: what the code left; a notice when the folder is over its cap. */
+  afterExecution(identifier: string | undefined): Promise<SessionFilesNotice | undefined>;
 }
 
 /** An engine request, and what is needed to read its answer. */
@@ -78,7 +85,12 @@ export class ExecutionService {
     language: string,
     input: ExecutionInput,
     options: ExecuteOptions = {},
-  ): Promise<{ outcome: ExecutionOutcome; runtime: PistonRuntime }> {
+  ): Promise<{
+    outcome: ExecutionOutcome;
+    runtime: PistonRuntime;
+    /** Present when the code left the session folder over FILES_MAX_TOTAL_BYTES. */
+    sessionFiles?: SessionFilesNotice;
+  }> {
     this.assertEngineReady();
     // Under overload, refuse before reading session files and building the job.
     this.gate.assertRoom();
@@ -100,10 +112,15 @@ export class ExecutionService {
       : controller.signal;
     this.running.add(controller);
     let release: Release | undefined;
+    /** The job may have written the session folder: take stock once it is over. */
+    let jobSent = false;
+    let answer: { outcome: ExecutionOutcome; runtime: PistonRuntime } | undefined;
+    let sessionFiles: SessionFilesNotice | undefined;
     try {
       // Queued requests are in `running` too, so a dying engine turns them away at once.
       release = await this.gate.admit(signal);
       const started = performance.now();
+      jobSent = true;
       const response = await this.client.execute(body, {
         signal,
         timeoutMs: runTimeoutMs + this.config.engine.deadlineMarginMs,
@@ -113,8 +130,13 @@ export class ExecutionService {
         runTimeoutMs,
         outputMaxBytes: this.config.outputMaxBytes,
       });
-      if (resultNonce === null) return { outcome, runtime };
-      return { outcome: { ...outcome, ...extractResult(outcome.stdout, resultNonce) }, runtime };
+      answer = {
+        outcome:
+          resultNonce === null
+            ? outcome
+            : { ...outcome, ...extractResult(outcome.stdout, resultNonce) },
+        runtime,
+      };
     } catch (error) {
       // Never reached the engine: if it went away meanwhile, say so rather than "aborted".
       if (release === undefined) this.assertEngineReady();
@@ -123,7 +145,16 @@ export class ExecutionService {
     } finally {
       release?.();
       this.running.delete(controller);
+      // After the slot is given back. A job that failed or timed out may have written files
+      // too: they must stay usable by the next job's uid and be counted. Bounded (see
+      // folderSurvey); a failure is the next survey's to meet, never this answer's.
+      if (jobSent) {
+        sessionFiles = await this.sessionFiles
+          ?.afterExecution(options.identifier)
+          .catch(() => undefined);
+      }
     }
+    return sessionFiles === undefined ? answer : { ...answer, sessionFiles };
   }
 
   /** Refuses at once, with the engine's own reason, rather than queueing on a dead engine. */
@@ -183,9 +214,11 @@ export class ExecutionService {
     runTimeoutMs: number,
     withResult: boolean,
   ): PreparedJob {
+    // Shared file system: Python runs in the session folder (bare names, /mnt/data).
+    const filesDir = this.sessionFiles?.shared === true ? this.sessionFiles.dir : undefined;
     const runner =
       withResult && runnerApplies(runtime)
-        ? wrapPythonCode(input.code, input.stdin, this.config.outputMaxBytes)
+        ? wrapPythonCode(input.code, input.stdin, this.config.outputMaxBytes, { filesDir })
         : null;
     const entry = runner
       ? runner.file

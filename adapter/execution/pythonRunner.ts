@@ -40,14 +40,24 @@ export function runnerApplies(runtime: PistonRuntime): boolean {
   return version !== null && version.major >= 3;
 }
 
+export interface PythonRunnerOptions {
+  /**
+   * The session folder, when the engine's jobs see it in place: the code runs there (bare
+   * names such as `open('data.csv')` reach it) and /mnt/data paths lead there.
+   */
+  filesDir?: string | undefined;
+}
+
 export function wrapPythonCode(
   code: string,
   stdin: string | undefined,
   outputMaxBytes: number,
+  options: PythonRunnerOptions = {},
 ): PythonRunnerProgram {
   const nonce = randomBytes(16).toString('hex');
+  const source = runnerSource(code, resultLimit(outputMaxBytes), options.filesDir);
   return {
-    file: { name: RUNNER_FILE_NAME, content: runnerSource(code, resultLimit(outputMaxBytes)) },
+    file: { name: RUNNER_FILE_NAME, content: source },
     stdin: `${nonce}\n${stdin ?? ''}`,
     nonce,
   };
@@ -97,7 +107,7 @@ function markerHead(nonce: string): string {
  * Written for Python 3.5 and later (no f-strings). Every name it defines starts with an
  * underscore and lives in the runner's own module, never in the user's `__main__`.
  */
-function runnerSource(code: string, resultMaxChars: number): string {
+function runnerSource(code: string, resultMaxChars: number, filesDir?: string): string {
   // A JSON string is a valid Python string literal; it keeps the code out of the syntax.
   // Python reads a leading byte-order mark in a file as nothing, and cannot encode a lone
   // surrogate: treat both as the engine would, were the code its file.
@@ -105,7 +115,7 @@ function runnerSource(code: string, resultMaxChars: number): string {
   return `import sys as _sys
 
 
-def _piston_session_run(source, filename, marker, result_max):
+def _piston_session_run(source, filename, marker, result_max, files_dir):
     import ast, json, linecache, os, traceback, types
     nonce = _sys.stdin.buffer.readline().strip().decode('ascii', 'replace')
     runner_file = __file__
@@ -114,6 +124,8 @@ def _piston_session_run(source, filename, marker, result_max):
     _sys.argv[0] = filename
     # Tracebacks read lines from linecache: show the user's source, not a missing file.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    if files_dir is not None:
+        os.chdir(files_dir)
     _piston_session_map_uploads()
     main = types.ModuleType('__main__')
     main.__dict__['__builtins__'] = __builtins__
@@ -175,7 +187,8 @@ def _piston_session_hide_frames(report, runner_file, traceback, seen):
 
 def _piston_session_map_uploads():
     # Azure's interpreter keeps uploads in /mnt/data (AutoGen even chdirs there). Here they
-    # sit in the job's working directory, so those paths are pointed at it.
+    # sit in the working directory (the session folder, or the job's), so those paths are
+    # pointed at it.
     import builtins, functools, io, os
     workdir = os.getcwd()
     uploads = '/mnt/data'
@@ -238,6 +251,6 @@ def _piston_session_encode(value, json, result_max):
     return json.dumps({'value': text})
 
 
-_piston_session_run(${literal}, ${JSON.stringify(USER_CODE_NAME)}, ${JSON.stringify(MARKER_PREFIX)}, ${resultMaxChars})
+_piston_session_run(${literal}, ${JSON.stringify(USER_CODE_NAME)}, ${JSON.stringify(MARKER_PREFIX)}, ${resultMaxChars}, ${filesDir === undefined ? 'None' : JSON.stringify(filesDir)})
 `;
 }

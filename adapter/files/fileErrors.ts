@@ -54,3 +54,30 @@ export function filesExceedEngineLimit(
     advice: 'delete files the code does not need (DELETE /files/{name})',
   });
 }
+
+/**
+ * The container's one session holds another identifier's files. Never names that identifier
+ * nor anything of its session: the caller learns only that this container is taken.
+ */
+export function sessionBelongsToAnotherIdentifier(): AdapterError {
+  return errors.session_belongs_to_another_identifier({});
+}
+
+/**
+ * Separate mode: the files travel in every engine request, so a session that would not fit
+ * the engine's body is refused at upload time, not at every execution after.
+ */
+export function uploadExceedsEngineBody(
+  name: string,
+  size: number,
+  encoded: number,
+  limit: number,
+): AdapterError {
+  return errors.upload_exceeds_engine_body({
+    name,
+    size,
+    encoded,
+    limit,
+    setting: 'ENGINE_BODY_LIMIT_BYTES',
+  });
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ReadStream, Stats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmodSync, constants, mkdirSync, readdirSync, type ReadStream, type Stats } from 'node:fs';
+import { chmod, lstat, mkdir, open, opendir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { PistonFile } from '../piston/types';
 import { contentTypeOf } from './contentTypes';
@@ -8,13 +8,24 @@ import {
   fileNotFound,
   filesExceedEngineLimit,
   fileTooLarge,
+  sessionBelongsToAnotherIdentifier,
   sessionFilesTooLarge,
   tooManyFiles,
+  uploadExceedsEngineBody,
 } from './fileErrors';
 import { parseFileName } from './fileNames';
+import {
+  SHARED_FILE_MODE,
+  SHARED_FOLDER_MODE,
+  foldersUnchanged,
+  surveyFolder,
+  SURVEY_MAX_ENTRIES,
+  type FolderSurvey,
+} from './folderSurvey';
 import { KeyedQueue } from './keyedQueue';
-import { toPistonFile } from './pistonFiles';
-import { sessionFolderName } from './sessionFolders';
+import { encodedFileBytes, toPistonFile } from './pistonFiles';
+import { SessionOwnership } from './sessionOwnership';
+import { SurveyScheduler } from './surveyScheduler';
 
 export interface StoredFile {
   name: string;
@@ -24,54 +35,104 @@ export interface StoredFile {
 }
 
 export interface FileStoreOptions {
-  /** Root folder; each session identifier gets a subfolder. */
+  /** The container's session folder: the files themselves, no subfolders per identifier. */
   dir: string;
   maxFileBytes: number;
   maxCount: number;
+  /** Cap on the folder as a whole, whatever wrote it (uploads and code). */
   maxTotalBytes: number;
   /**
-   * The most file bytes one execution can carry: the engine's JSON body limit. Beyond it the
-   * files could never reach the engine, so filesForExecution refuses before reading them.
+   * shared: the engine's jobs use the folder in place (code reads and writes it);
+   * separate: the files travel, base64, in each engine request.
    */
-  executionBytesLimit: number;
+  engineFilesystem: 'shared' | 'separate';
+  /** The engine's JSON body limit: in separate mode, the session's files must fit in it. */
+  engineBodyLimitBytes: number;
 }
 
-/** Uploads in progress; a leading dot keeps it apart from session folders. */
-const INCOMING_FOLDER = '.incoming';
+/** What an execution's answer says when the code left the folder over its cap. */
+export interface SessionFilesNotice {
+  overLimit: true;
+  totalBytes: number;
+  limit: number;
+  setting: 'FILES_MAX_TOTAL_BYTES';
+  message: string;
+}
+
+/** Uploads in progress: hidden, mode 0700, inside the folder so the final rename is atomic. */
+export const INCOMING_FOLDER = '.incoming';
+const ADAPTER_ENTRIES: ReadonlySet<string> = new Set([INCOMING_FOLDER]);
+const SESSION_KEY = 'session';
+/** How stale the folder's measured size may grow when no entry was added or removed. */
+const FULL_SURVEY_EVERY_MS = 1000;
+// Never follow a link a job planted (the adapter is root in the image); never hang on a FIFO.
+const OPEN_FOR_READING = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * Session files on disk, one folder per identifier. Every write lands whole: an upload is
- * streamed to a temporary file and renamed into place, so a reader sees the old file or the
- * new one, never half of either. Names are checked here too, where the filesystem is touched.
+ * The container's session files: one folder (/mnt/data in the image), which belongs to one
+ * identifier at a time (see SessionOwnership). Every upload lands whole: streamed to a
+ * temporary file and renamed into place, so a reader sees the old file or the new one.
+ * Names are checked here too, where the filesystem is touched.
+ *
+ * Only top-level regular files with one link are the session's "files" (listed, served);
+ * the folder's total counts everything in it, since code may write anything there.
  */
 export class FileStore {
-  /** Serialises the limit check and rename per session, so concurrent uploads can't overshoot. */
+  /** Serialises the checks and renames, so concurrent uploads cannot overshoot a limit. */
   private readonly commits = new KeyedQueue();
+  readonly ownership: SessionOwnership;
+  private readonly surveys: SurveyScheduler<{ survey: FolderSurvey; generation: number }>;
+  /** The folder's size as last measured (upload, delete, or survey after an execution). */
+  private knownTotalBytes = 0;
+  private overLimit = false;
+  /** The last full survey: its folder stamps tell whether the next one is needed. */
+  private lastSurvey: FolderSurvey | null = null;
+  private lastSurveyAt = 0;
 
-  constructor(readonly options: FileStoreOptions) {}
+  constructor(readonly options: FileStoreOptions) {
+    const holdsFiles = prepareFolder(options);
+    this.ownership = new SessionOwnership(holdsFiles);
+    this.surveys = new SurveyScheduler(async () => {
+      const generation = this.ownership.generation;
+      const survey = await surveyFolder(this.options.dir, {
+        skip: ADAPTER_ENTRIES,
+        normalise: this.options.engineFilesystem === 'shared',
+      });
+      return { survey, generation };
+    });
+  }
+
+  get dir(): string {
+    return this.options.dir;
+  }
+
+  get shared(): boolean {
+    return this.options.engineFilesystem === 'shared';
+  }
+
+  /** From memory, no file-system work: for /listSessions and counters. */
+  usage(): { hasFiles: boolean; totalBytes: number; overLimit: boolean } {
+    return {
+      hasFiles: this.ownership.hasFiles,
+      totalBytes: this.ownership.hasFiles ? this.knownTotalBytes : 0,
+      overLimit: this.overLimit,
+    };
+  }
+
+  /** 409 when another identifier's files are in the folder; never says whose. */
+  assertMayUse(identifier: string | undefined): void {
+    if (!this.ownership.admit(identifier).allowed) throw sessionBelongsToAnotherIdentifier();
+  }
 
   async list(identifier: string | undefined): Promise<StoredFile[]> {
-    const folder = this.folderOf(identifier);
-    let entries;
-    try {
-      entries = await readdir(folder, { withFileTypes: true });
-    } catch (error) {
-      if (isMissing(error)) return [];
-      throw error;
-    }
-    const files = await Promise.all(
-      entries
-        .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
-        .map((entry) => statFile(folder, entry.name)),
-    );
-    return files
-      .filter((file): file is StoredFile => file !== undefined)
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.assertMayUse(identifier);
+    return this.listFiles();
   }
 
   async describe(identifier: string | undefined, rawName: string | undefined): Promise<StoredFile> {
+    this.assertMayUse(identifier);
     const name = parseFileName(rawName);
-    const file = await statFile(this.folderOf(identifier), name);
+    const file = await this.statFile(name);
     if (file === undefined) throw await this.notFound(identifier, name);
     return file;
   }
@@ -84,17 +145,18 @@ export class FileStore {
     identifier: string | undefined,
     rawName: string | undefined,
   ): Promise<{ file: StoredFile; stream: ReadStream }> {
+    this.assertMayUse(identifier);
     const name = parseFileName(rawName);
     let handle;
     try {
-      handle = await open(path.join(this.folderOf(identifier), name), 'r');
+      handle = await open(path.join(this.dir, name), OPEN_FOR_READING);
     } catch (error) {
-      if (isMissing(error)) throw await this.notFound(identifier, name);
+      if (isMissing(error) || isLink(error)) throw await this.notFound(identifier, name);
       throw error;
     }
     try {
       const stats = await handle.stat();
-      if (!stats.isFile()) throw await this.notFound(identifier, name);
+      if (!isSessionFile(stats)) throw await this.notFound(identifier, name);
       return { file: describeStats(name, stats), stream: handle.createReadStream() };
     } catch (error) {
       await handle.close();
@@ -103,49 +165,75 @@ export class FileStore {
   }
 
   async remove(identifier: string | undefined, rawName: string | undefined): Promise<void> {
+    this.assertMayUse(identifier);
     const name = parseFileName(rawName);
-    try {
-      await unlink(path.join(this.folderOf(identifier), name));
-    } catch (error) {
-      if (isMissing(error)) throw await this.notFound(identifier, name);
-      throw error;
-    }
-  }
-
-  /** Removes every file of a session (DELETE /session). */
-  async clear(identifier: string | undefined): Promise<void> {
-    const folder = this.folderOf(identifier);
-    await this.commits.run(folder, () => rm(folder, { recursive: true, force: true }));
+    await this.commits.run(SESSION_KEY, async () => {
+      this.assertMayUse(identifier);
+      const file = await this.statFile(name);
+      if (file === undefined) throw await this.notFound(identifier, name);
+      await rm(path.join(this.dir, name), { force: true });
+      this.knownTotalBytes = Math.max(0, this.knownTotalBytes - file.size);
+      this.lastSurvey = null;
+      const generation = this.ownership.generation;
+      this.ownership.observed(await this.holdsAnything(), identifier, generation);
+    });
   }
 
   /**
-   * A fresh path for an upload in progress. It sits under the same root as the session
-   * folders, so the rename in commit stays on one filesystem and is atomic.
+   * Ends the session (DELETE /session): empties the folder, whatever code left in it, and
+   * frees the container for any identifier. The folder itself stays: jobs write into it.
+   */
+  async clear(identifier: string | undefined): Promise<{ filesRemoved: number }> {
+    this.assertMayUse(identifier);
+    return this.commits.run(SESSION_KEY, async () => {
+      this.assertMayUse(identifier);
+      const filesRemoved = (await this.listFiles()).length;
+      const dir = await opendir(this.dir);
+      for await (const entry of dir) {
+        if (ADAPTER_ENTRIES.has(entry.name)) continue;
+        await rm(path.join(this.dir, entry.name), { recursive: true, force: true });
+      }
+      this.ownership.release();
+      this.lastSurvey = null;
+      this.knownTotalBytes = 0;
+      this.overLimit = false;
+      return { filesRemoved };
+    });
+  }
+
+  /**
+   * A fresh path for an upload in progress, inside the folder so the rename in commit stays
+   * on one file system and is atomic.
    */
   async incomingPath(): Promise<string> {
-    const folder = path.join(this.options.dir, INCOMING_FOLDER);
-    await mkdir(folder, { recursive: true });
+    const folder = path.join(this.dir, INCOMING_FOLDER);
+    await mkdir(folder, { recursive: true, mode: 0o700 });
     return path.join(folder, `${randomUUID()}.part`);
   }
 
   /**
    * Moves a fully written temporary file into the session under `rawName`, replacing a file
-   * of that name, once the session's limits allow it. The temporary file is gone afterwards
-   * either way.
+   * of that name, once the limits allow it; `identifier` then owns the session if nobody
+   * did. The temporary file is gone afterwards either way.
    */
   async commit(
     identifier: string | undefined,
     rawName: string | undefined,
     tempPath: string,
   ): Promise<StoredFile> {
-    const folder = this.folderOf(identifier);
     try {
+      this.assertMayUse(identifier);
       const name = parseFileName(rawName);
-      return await this.commits.run(folder, async () => {
-        const stats = await stat(tempPath);
-        this.assertWithinLimits(name, stats.size, await this.list(identifier));
-        await mkdir(folder, { recursive: true });
-        await rename(tempPath, path.join(folder, name));
+      return await this.commits.run(SESSION_KEY, async () => {
+        // Checked again in turn: an upload of another identifier may have landed meanwhile.
+        this.assertMayUse(identifier);
+        const stats = await lstat(tempPath);
+        await this.assertWithinLimits(name, stats.size);
+        // Any job's uid may change or delete an upload, as it may what jobs wrote.
+        if (this.shared) await chmod(tempPath, SHARED_FILE_MODE);
+        // Claimed before it lands: a survey ending meanwhile must not hand it to another.
+        this.ownership.filesAdded(identifier);
+        await rename(tempPath, path.join(this.dir, name));
         // Described from the temporary file: a later upload of the same name may already
         // have replaced this one, and the reply must describe what this upload stored.
         return describeStats(name, stats);
@@ -157,22 +245,24 @@ export class FileStore {
   }
 
   /**
-   * Every file of the session as the engine takes it, so code finds them beside itself
-   * (`open('data.csv')`). Text goes as utf8, anything else as base64.
+   * What an execution carries (separate mode): every file, base64 so the engine writes
+   * bytes back as they are and its compile stage, which takes every utf8 file, never sees
+   * them (contract section 5). Shared mode carries nothing: the code works in the folder.
    */
   async filesForExecution(identifier: string | undefined): Promise<PistonFile[]> {
-    const files = await this.list(identifier);
-    const total = files.reduce((sum, file) => sum + file.size, 0);
-    // Encoding never shrinks content, so past the limit the request cannot fit: refuse
-    // before reading what may be hundreds of megabytes into memory.
-    if (total > this.options.executionBytesLimit) {
-      throw filesExceedEngineLimit(files, this.options.executionBytesLimit);
+    this.assertMayUse(identifier);
+    if (this.shared || !this.ownership.hasFiles) return [];
+    const files = await this.listFiles();
+    const limit = this.options.engineBodyLimitBytes;
+    // Encoding never shrinks content: past the limit the request cannot fit, so refuse
+    // before reading what may be megabytes into memory.
+    if (files.reduce((sum, file) => sum + file.size, 0) > limit) {
+      throw filesExceedEngineLimit(files, limit);
     }
-    const folder = this.folderOf(identifier);
     const read = await Promise.all(
       files.map(async (file) => {
         try {
-          return toPistonFile(file.name, await readFile(path.join(folder, file.name)));
+          return toPistonFile(file.name, await readFile(path.join(this.dir, file.name)));
         } catch (error) {
           if (isMissing(error)) return undefined; // deleted since the listing
           throw error;
@@ -182,38 +272,156 @@ export class FileStore {
     return read.filter((file): file is PistonFile => file !== undefined);
   }
 
-  private assertWithinLimits(name: string, size: number, existing: StoredFile[]): void {
-    const { maxFileBytes, maxCount, maxTotalBytes } = this.options;
+  /**
+   * After a job in shared mode: take stock of what the code left, widen modes so the next
+   * job's uid can use it, and say whether `identifier` now owns files. Concurrent callers
+   * share surveys, each waiting for one that started after it asked (see SurveyScheduler).
+   */
+  async afterExecution(identifier: string | undefined): Promise<SessionFilesNotice | undefined> {
+    if (!this.shared) return undefined;
+    if (this.lastSurvey !== null && (await foldersUnchanged(this.lastSurvey.folderStamps))) {
+      // No entry added or removed anywhere: nothing to widen, ownership as it was. Files
+      // grown in place are counted by a full survey at most a second old, off the answer's path.
+      if (performance.now() - this.lastSurveyAt > FULL_SURVEY_EVERY_MS) {
+        void this.surveys
+          .fresh()
+          .then(({ survey }) => this.record(survey))
+          .catch(() => undefined);
+      }
+      return this.overLimit ? this.overLimitNotice(this.lastSurvey) : undefined;
+    }
+    const { survey, generation } = await this.surveys.fresh();
+    this.ownership.observed(survey.entries > 0, identifier, generation);
+    this.record(survey);
+    return this.overLimit ? this.overLimitNotice(survey) : undefined;
+  }
+
+  /** Removes the folder itself: only for one the adapter made for this process alone. */
+  async destroy(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private record(survey: FolderSurvey): void {
+    this.lastSurvey = survey;
+    this.lastSurveyAt = performance.now();
+    this.knownTotalBytes = survey.totalBytes;
+    this.overLimit = survey.truncated || survey.totalBytes > this.options.maxTotalBytes;
+  }
+
+  private overLimitNotice(survey: FolderSurvey): SessionFilesNotice {
+    const limit = this.options.maxTotalBytes;
+    const measured = survey.truncated
+      ? `holds more than ${SURVEY_MAX_ENTRIES} entries (or folders nested too deep to count)`
+      : `comes to ${survey.totalBytes} bytes`;
+    return {
+      overLimit: true,
+      totalBytes: survey.totalBytes,
+      limit,
+      setting: 'FILES_MAX_TOTAL_BYTES',
+      message: `the session folder ${measured}, over the limit of ${limit} bytes (FILES_MAX_TOTAL_BYTES): uploads are refused until files are deleted (DELETE /files/{name} or DELETE /session)`,
+    };
+  }
+
+  private async assertWithinLimits(name: string, size: number): Promise<void> {
+    const { maxFileBytes, maxCount, maxTotalBytes, engineBodyLimitBytes } = this.options;
     if (size > maxFileBytes) throw fileTooLarge(name, maxFileBytes);
+    const files = await this.listFiles();
     // Replacing a file frees its place and its bytes.
-    const others = existing.filter((file) => file.name !== name);
+    const others = files.filter((file) => file.name !== name);
     if (others.length >= maxCount) throw tooManyFiles(name, others.length, maxCount);
-    const total = others.reduce((sum, file) => sum + file.size, 0) + size;
-    if (total > maxTotalBytes) throw sessionFilesTooLarge(name, size, total, maxTotalBytes);
+    // The whole folder, measured now: code may have written anywhere in it.
+    const survey = await surveyFolder(this.dir, { skip: ADAPTER_ENTRIES, normalise: false });
+    this.record(survey);
+    // Widened nothing, and the rename to come changes the folder: the next execution surveys.
+    this.lastSurvey = null;
+    const replaced = files.find((file) => file.name === name)?.size ?? 0;
+    const total = survey.totalBytes - replaced + size;
+    if (survey.truncated || total > maxTotalBytes) {
+      throw sessionFilesTooLarge(name, size, total, maxTotalBytes);
+    }
+    if (!this.shared) {
+      const encoded =
+        others.reduce((sum, file) => sum + encodedFileBytes(file.name, file.size), 0) +
+        encodedFileBytes(name, size);
+      if (encoded > engineBodyLimitBytes) {
+        throw uploadExceedsEngineBody(name, size, encoded, engineBodyLimitBytes);
+      }
+    }
+    this.knownTotalBytes = total;
+  }
+
+  private async listFiles(): Promise<StoredFile[]> {
+    let dir;
+    try {
+      dir = await opendir(this.dir);
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+    const names: string[] = [];
+    for await (const entry of dir) {
+      if (entry.isFile() && !entry.name.startsWith('.')) names.push(entry.name);
+    }
+    const files = await Promise.all(names.map((name) => this.statFile(name)));
+    return files
+      .filter((file): file is StoredFile => file !== undefined)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  private async statFile(name: string): Promise<StoredFile | undefined> {
+    try {
+      const stats = await lstat(path.join(this.dir, name));
+      return isSessionFile(stats) ? describeStats(name, stats) : undefined;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Anything in the folder but the adapter's own: one directory read, stopped early. */
+  private async holdsAnything(): Promise<boolean> {
+    const dir = await opendir(this.dir);
+    try {
+      for (let entry = await dir.read(); entry !== null; entry = await dir.read()) {
+        if (!ADAPTER_ENTRIES.has(entry.name)) return true;
+      }
+      return false;
+    } finally {
+      await dir.close();
+    }
   }
 
   private async notFound(identifier: string | undefined, name: string) {
-    const existing = await this.list(identifier);
+    const existing = await this.listFiles();
     return fileNotFound(
       name,
       identifier,
       existing.map((file) => file.name),
     );
   }
-
-  private folderOf(identifier: string | undefined): string {
-    return path.join(this.options.dir, sessionFolderName(identifier));
-  }
 }
 
-async function statFile(folder: string, name: string): Promise<StoredFile | undefined> {
-  try {
-    const stats = await stat(path.join(folder, name));
-    return stats.isFile() ? describeStats(name, stats) : undefined;
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
+/**
+ * Creates the folder at start (synchronously: once, before the port opens), world-writable
+ * when jobs of other uids write it, and says whether it already holds anything.
+ */
+function prepareFolder(options: FileStoreOptions): boolean {
+  mkdirSync(options.dir, { recursive: true });
+  if (options.engineFilesystem === 'shared') {
+    try {
+      chmodSync(options.dir, SHARED_FOLDER_MODE);
+    } catch (error) {
+      // Not the folder's owner (a mount prepared by someone else): use it as it is.
+      if ((error as { code?: unknown }).code !== 'EPERM') throw error;
+    }
   }
+  mkdirSync(path.join(options.dir, INCOMING_FOLDER), { recursive: true, mode: 0o700 });
+  return readdirSync(options.dir).some((name) => !ADAPTER_ENTRIES.has(name));
+}
+
+/** A regular file with one link: a hard link to a file elsewhere is never served. */
+function isSessionFile(stats: Stats): boolean {
+  return stats.isFile() && stats.nlink === 1;
 }
 
 function describeStats(name: string, stats: Stats): StoredFile {
@@ -223,4 +431,9 @@ function describeStats(name: string, stats: Stats): StoredFile {
 function isMissing(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function isLink(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ELOOP' || code === 'ENXIO';
 }

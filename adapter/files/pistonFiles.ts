@@ -1,11 +1,17 @@
-import { isUtf8 } from 'node:buffer';
 import type { PistonFile } from '../piston/types';
 
 /**
- * A stored file as the engine takes it. Text goes as utf8 so it stays readable in requests
- * and logs; anything else as base64, which the engine writes back decoded, byte for byte.
+ * A stored file as the engine takes it: always base64. Piston's compile stage compiles every
+ * utf8 file beside C and C++ code (contract section 5: `c_extra_text_file_utf8`), and writes
+ * base64 files back decoded, byte for byte, without compiling them (`c_extra_text_file_base64`):
+ * an upload must never change how a program builds.
  */
 export function toPistonFile(name: string, bytes: Buffer): PistonFile {
-  if (isUtf8(bytes)) return { name, content: bytes.toString('utf8'), encoding: 'utf8' };
   return { name, content: bytes.toString('base64'), encoding: 'base64' };
+}
+
+/** The bytes a file of `size` adds to an engine request body, JSON and base64 included. */
+export function encodedFileBytes(name: string, size: number): number {
+  const envelope = Buffer.byteLength(JSON.stringify({ name, content: '', encoding: 'base64' }));
+  return envelope + 4 * Math.ceil(size / 3) + 1; // + the comma between array items
 }

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logging/logger';
 import type { AdapterStats } from '../stats/stats';
-import { contextOf, identifierOf } from './requestContext';
+import { contextOf, identifierForLog } from './requestContext';
 
 /**
  * Paths that pools and `docker run` probe every few seconds: one info line each would bury the
@@ -20,7 +20,7 @@ export function accessLog(logger: Logger, stats: AdapterStats): RequestHandler {
     const started = performance.now();
     const isProbe = req.method === 'GET' && PROBE_PATHS.has(req.path);
     const context = contextOf(res);
-    context.identifier = identifierOf(req);
+    context.identifier = identifierForLog(req);
     let logged = false;
     const done = () => {
       if (logged) return;

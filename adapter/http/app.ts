@@ -3,6 +3,7 @@ import type { AdapterConfig } from '../config/config';
 import type { EngineState } from '../engine/engineState';
 import { ExecutionHistory } from '../execution/executionHistory';
 import { ExecutionService } from '../execution/executionService';
+import { untraversableAncestor } from '../files/folderReach';
 import { FileStore } from '../files/fileStore';
 import type { Logger } from '../logging/logger';
 import { SERVED_BY } from '../meta';
@@ -12,6 +13,7 @@ import { AdapterStats } from '../stats/stats';
 import { accessLog } from './accessLog';
 import { errorResponder, routeNotFound, type RouteDescription } from './errorHandling';
 import { passthrough } from './passthrough';
+import { requireValidIdentifier } from './requestContext';
 import { executeRoutes } from './routes/executeRoutes';
 import { fileRoutes } from './routes/fileRoutes';
 import { sessionRoutes } from './routes/sessionRoutes';
@@ -70,9 +72,14 @@ export function createApp(deps: AppDependencies): AdapterApp {
   });
   const catalog = new RuntimeCatalog(client, engineState);
   const store = new FileStore({
-    ...config.files,
-    executionBytesLimit: config.engine.bodyLimitBytes,
+    dir: config.files.dir,
+    maxFileBytes: config.files.maxFileBytes,
+    maxCount: config.files.maxCount,
+    maxTotalBytes: config.files.maxTotalBytes,
+    engineFilesystem: config.files.engineFilesystem,
+    engineBodyLimitBytes: config.engine.bodyLimitBytes,
   });
+  warnIfJobsCannotReach(config, logger);
   const history = new ExecutionHistory(config.executionsKept);
   const service = new ExecutionService(config, engineState, client, catalog, store);
   const proxy = passthrough({
@@ -93,6 +100,9 @@ export function createApp(deps: AppDependencies): AdapterApp {
     next();
   });
   app.use(accessLog(logger, stats));
+  // Every route, the passthrough included: an identifier a pool would refuse is a 400 here,
+  // never a session of its own nor a fall into the container's.
+  app.use(requireValidIdentifier());
   // Before any body parser: the passthrough streams bodies to the engine untouched.
   app.use(proxy.handlers);
   app.use(
@@ -117,6 +127,21 @@ export function createApp(deps: AppDependencies): AdapterApp {
       service.dispose();
       proxy.agent.destroy();
       await client.close();
+      if (config.files.dirIsPrivate) await store.destroy();
     },
   };
+}
+
+/**
+ * As root (the image), the engine's jobs run as other uids: a session folder they cannot
+ * reach would fail every file access in code, so say so once, at start, naming the folder.
+ */
+function warnIfJobsCannotReach(config: AdapterConfig, logger: Logger): void {
+  if (config.files.engineFilesystem !== 'shared' || process.getuid?.() !== 0) return;
+  const blocked = untraversableAncestor(config.files.dir);
+  if (blocked === undefined) return;
+  logger.warn(
+    { filesDir: config.files.dir, blockedAt: blocked },
+    `jobs running as other users cannot reach FILES_DIR: ${blocked} is not world-traversable (o+x)`,
+  );
 }

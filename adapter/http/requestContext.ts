@@ -1,4 +1,13 @@
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import {
+  checkIdentifier,
+  checkIdentifierValues,
+  IDENTIFIER_RULE,
+  identifierValuesOf,
+  type IdentifierCheck,
+} from '../sessions/identifier';
+import type { AdapterError } from '../errors/adapterError';
+import { errors } from '../errors/errorTable';
 
 /** What handlers learn about a request that the access log and counters need. */
 export interface RequestContext {
@@ -9,32 +18,70 @@ export interface RequestContext {
   route?: string;
 }
 
-/**
- * Azure session ids are 4-128 characters of a small set, but the pool checks that, not us:
- * any identifier up to 128 characters without control characters names its own session (its
- * own file folder), so two sessions never share files. Longer or odd ones count as absent,
- * never refused.
- */
-// eslint-disable-next-line no-control-regex -- control characters are what it refuses
-const IDENTIFIER_PATTERN = /^[^\u0000-\u001f\u007f]{1,128}$/;
+/** Each request's `identifier` is checked once; every reader sees the same verdict. */
+const checked = new WeakMap<Request, IdentifierCheck>();
 
+function checkOf(req: Request): IdentifierCheck {
+  let check = checked.get(req);
+  if (check === undefined) {
+    // From the raw target, not req.query: express's parser would turn a repeated or bracketed
+    // parameter into an array or object, and the pool reads the raw string too.
+    check = checkIdentifierValues(identifierValuesOf(req.originalUrl));
+    checked.set(req, check);
+  }
+  return check;
+}
+
+export function invalidIdentifier(reason: string): AdapterError {
+  return errors.invalid_identifier({ reason, rule: IDENTIFIER_RULE });
+}
+
+/**
+ * The request's session identifier: undefined when none is given (the container's own
+ * session); a 400 for one a session pool would refuse, so an odd identifier never falls
+ * into another session.
+ */
 export function identifierOf(req: Request): string | undefined {
-  const value = req.query['identifier'];
-  return typeof value === 'string' && IDENTIFIER_PATTERN.test(value) ? value : undefined;
+  const check = checkOf(req);
+  if (check.kind === 'invalid') throw invalidIdentifier(check.reason);
+  return check.kind === 'valid' ? check.identifier : undefined;
+}
+
+/** For the access log, which must never throw: an invalid identifier logs as none. */
+export function identifierForLog(req: Request): string | undefined {
+  const check = checkOf(req);
+  return check.kind === 'valid' ? check.identifier : undefined;
+}
+
+/** Every route: refuse an invalid identifier before anything else reads the request. */
+export function requireValidIdentifier(): RequestHandler {
+  return (req, _res, next) => {
+    try {
+      identifierOf(req);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
 }
 
 /**
  * The session of an execution: the pool's `identifier` query parameter, else the one some
- * clients also put in the body (LlamaIndex TypeScript sends `properties.identifier`).
+ * clients also put in the body (LlamaIndex TypeScript sends `properties.identifier`), which
+ * must pass the same rule.
  */
 export function identifierOfExecution(req: Request): string | undefined {
   const fromQuery = identifierOf(req);
   if (fromQuery !== undefined) return fromQuery;
   const body = req.body as { identifier?: unknown; properties?: { identifier?: unknown } } | null;
   const candidate = body?.properties?.identifier ?? body?.identifier;
-  return typeof candidate === 'string' && IDENTIFIER_PATTERN.test(candidate)
-    ? candidate
-    : undefined;
+  if (candidate === undefined || candidate === null) return undefined;
+  if (typeof candidate !== 'string') {
+    throw invalidIdentifier(`the body's identifier is a ${typeof candidate}, not a string`);
+  }
+  const check = checkIdentifier(candidate);
+  if (check.kind === 'invalid') throw invalidIdentifier(check.reason);
+  return check.kind === 'valid' ? check.identifier : undefined;
 }
 
 export function contextOf(res: Response): RequestContext {

@@ -7,7 +7,7 @@
  * adapters. One JSON log line per event on stdout; "pool listening" says where it answers.
  * SIGTERM or SIGINT stops every session and exits 0.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const sessionsDir = mkdtempSync(path.join(os.tmpdir(), 'piston-session-pool-'));
+  chmodSync(sessionsDir, 0o711); // see SessionProcess: engines' job uids pass through it
   const processes = sessionProcesses({
     repoRoot: REPO_ROOT,
     env: sessionEnv,

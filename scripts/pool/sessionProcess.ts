@@ -8,7 +8,7 @@
  * MAX_ENGINE_EXITS exits, the adapter's own exit, or the start timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../../adapter/logging/logger';
@@ -178,6 +178,9 @@ class AdapterSession implements SessionHandle {
   ) {
     this.logger = options.logger.child({ sessionId });
     this.dir = mkdtempSync(path.join(options.sessionsDir, `${sessionId}-`));
+    // Enterable, not listable, by others: an engine running jobs as other uids (pre-isolate
+    // Piston as ENGINE_COMMAND) must reach the session's files folder inside.
+    chmodSync(this.dir, 0o711);
     const env = { ...options.env, FILES_DIR: path.join(this.dir, 'files') };
     const [file, ...args] =
       options.command !== undefined && commandPort !== null

@@ -27,6 +27,12 @@ afterAll(async () => {
   await adapter.cleanup();
 });
 
+// One container is one session: each test ends its session as a closing client does, so the
+// next test's identifier finds the container free (a pool would give it a container of its own).
+afterEach(async () => {
+  await fetch(`${base}/session`, { method: 'DELETE' });
+});
+
 async function readyBase(process: AdapterProcess): Promise<string> {
   const port = await process.ingressPort(20_000);
   return `http://127.0.0.1:${port}`;

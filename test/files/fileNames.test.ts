@@ -1,6 +1,5 @@
 import { contentTypeOf } from '../../adapter/files/contentTypes';
 import { parseFileName } from '../../adapter/files/fileNames';
-import { DEFAULT_FOLDER, sessionFolderName } from '../../adapter/files/sessionFolders';
 import { AdapterError } from '../../adapter/errors/adapterError';
 
 function refusal(raw: string | undefined): AdapterError {
@@ -57,49 +56,6 @@ describe('parseFileName', () => {
     expect(error.message).toContain(reason);
     expect(error.details).toEqual({ name: raw ?? null, reason: expect.stringContaining(reason) });
   });
-});
-
-describe('sessionFolderName', () => {
-  test('no identifier uses the default folder', () => {
-    expect(sessionFolderName(undefined)).toBe(DEFAULT_FOLDER);
-    expect(sessionFolderName('')).toBe(DEFAULT_FOLDER);
-  });
-
-  test('an identifier named "default" does not share the default folder', () => {
-    expect(sessionFolderName('default')).not.toBe(DEFAULT_FOLDER);
-  });
-
-  test('distinct identifiers never share a folder, even when they differ only in punctuation', () => {
-    const identifiers = [
-      'a.b',
-      'a_b',
-      'a-b',
-      'a:b',
-      'a@b',
-      'a_2eb',
-      'A.B',
-      '..',
-      '.',
-      '_',
-      '_5f',
-      'x'.repeat(128),
-      'x'.repeat(127) + '.',
-      '.'.repeat(128),
-      '.'.repeat(127) + ':',
-    ];
-    const folders = identifiers.map(sessionFolderName);
-    expect(new Set(folders).size).toBe(identifiers.length);
-  });
-
-  test.each(['..', '.', 'a/b', '../../etc', 'x'.repeat(128), '.'.repeat(128), 'é'.repeat(100)])(
-    'identifier %# becomes one safe path segment',
-    (identifier) => {
-      const folder = sessionFolderName(identifier);
-      expect(folder).toMatch(/^[A-Za-z0-9_-]+$/);
-      expect(folder.startsWith('.')).toBe(false);
-      expect(Buffer.byteLength(folder)).toBeLessThanOrEqual(255);
-    },
-  );
 });
 
 describe('contentTypeOf', () => {

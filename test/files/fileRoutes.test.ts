@@ -29,7 +29,8 @@ async function startFilesApp(limits: Partial<FileStoreOptions> = {}): Promise<Fi
     maxFileBytes: 1024 * 1024,
     maxCount: 100,
     maxTotalBytes: 10 * 1024 * 1024,
-    executionBytesLimit: 100 * 1024,
+    engineFilesystem: 'separate',
+    engineBodyLimitBytes: 100 * 1024,
     ...limits,
   });
   const app = express();
@@ -112,8 +113,9 @@ function download(files: FilesApp, route: string) {
 
 const AZURE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
-async function sessionFiles(files: FilesApp, folder: string): Promise<string[]> {
-  return readdir(path.join(files.root, folder)).catch(() => []);
+/** What the session folder holds on disk, the adapter's own upload folder aside. */
+async function sessionFiles(files: FilesApp): Promise<string[]> {
+  return (await readdir(files.root)).filter((name) => name !== '.incoming');
 }
 
 async function leftoverUploads(files: FilesApp): Promise<string[]> {
@@ -125,12 +127,12 @@ describe('generation A', () => {
     const files = await startFilesApp();
     const response = await upload(
       files,
-      '/files/upload?identifier=abc&api-version=2024-02-02-preview',
+      '/files/upload?identifier=abcd&api-version=2024-02-02-preview',
       pythonStyle('/mnt/data/a.txt', 'sixteen bytes!!\n', 'text/plain'),
     );
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
-    const stored = await fsStat(path.join(files.root, 'id-abc', 'a.txt'));
+    const stored = await fsStat(path.join(files.root, 'a.txt'));
     const time = stored.mtime.toISOString().replace(/\.\d{3}Z$/, 'Z');
     expect(response.body).toEqual({
       $id: '1',
@@ -184,10 +186,10 @@ describe('generation A', () => {
     const files = await startFilesApp();
     await upload(
       files,
-      '/files/upload?identifier=s1',
+      '/files/upload?identifier=sess-1',
       pythonStyle('/mnt/data/data.csv', 'a,b\n1,2\n'),
     );
-    const details = await request(files.url).get('/files/data.csv?identifier=s1');
+    const details = await request(files.url).get('/files/data.csv?identifier=sess-1');
     expect(details.status).toBe(200);
     expect(details.body).toEqual({
       $id: '1',
@@ -203,7 +205,7 @@ describe('generation A', () => {
       sizeInBytes: 8,
       lastModifiedAt: expect.stringMatching(AZURE_TIME),
     });
-    const content = await download(files, '/files/content/data.csv?identifier=s1');
+    const content = await download(files, '/files/content/data.csv?identifier=sess-1');
     expect(content.status).toBe(200);
     expect(content.headers['content-type']).toBe('text/csv');
     expect(content.headers['content-length']).toBe('8');
@@ -231,12 +233,12 @@ describe('generation A', () => {
 
   test('DELETE /files/{name} answers 204 and the file is gone', async () => {
     const files = await startFilesApp();
-    await upload(files, '/files/upload?identifier=s1', pythonStyle('gone.txt', 'x'));
-    const response = await request(files.url).delete('/files/gone.txt?identifier=s1');
+    await upload(files, '/files/upload?identifier=sess-1', pythonStyle('gone.txt', 'x'));
+    const response = await request(files.url).delete('/files/gone.txt?identifier=sess-1');
     expect(response.status).toBe(204);
     expect(response.text).toBe('');
-    expect(await sessionFiles(files, 'id-s1')).toEqual([]);
-    expect((await request(files.url).get('/files?identifier=s1')).body).toEqual({
+    expect(await sessionFiles(files)).toEqual([]);
+    expect((await request(files.url).get('/files?identifier=sess-1')).body).toEqual({
       $id: '1',
       value: [],
     });
@@ -334,10 +336,8 @@ describe('uploads as each client sends them', () => {
     expect(response.body).toMatchObject({
       value: [{ properties: { filename: 'sales.csv', size: 8 } }],
     });
-    expect(await sessionFiles(files, 'id-client')).toEqual(['sales.csv']);
-    expect(await readFile(path.join(files.root, 'id-client', 'sales.csv'), 'utf8')).toBe(
-      'q,n\n1,2\n',
-    );
+    expect(await sessionFiles(files)).toEqual(['sales.csv']);
+    expect(await readFile(path.join(files.root, 'sales.csv'), 'utf8')).toBe('q,n\n1,2\n');
   });
 
   test('binary content with NUL bytes round-trips byte for byte', async () => {
@@ -372,7 +372,7 @@ describe('uploads as each client sends them', () => {
     ]);
     const response = await upload(files, '/files/upload', body);
     expect(response.status).toBe(200);
-    expect(await sessionFiles(files, 'default')).toEqual(['a.txt']);
+    expect(await sessionFiles(files)).toEqual(['a.txt']);
   });
 
   test('uploading a name again replaces the file', async () => {
@@ -416,7 +416,7 @@ describe('bad uploads', () => {
     );
     expect(wrongField.status).toBe(400);
     expect(wrongField.body.error.message).toContain('file fields received: upload');
-    expect(await sessionFiles(files, 'default')).toEqual([]);
+    expect(await sessionFiles(files)).toEqual([]);
     expect(await leftoverUploads(files)).toEqual([]);
   });
 
@@ -429,7 +429,7 @@ describe('bad uploads', () => {
     const response = await upload(files, '/files/upload', body);
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('one_file_per_upload');
-    expect(await sessionFiles(files, 'default')).toEqual([]);
+    expect(await sessionFiles(files)).toEqual([]);
     expect(await leftoverUploads(files)).toEqual([]);
   });
 
@@ -445,7 +445,7 @@ describe('bad uploads', () => {
     const truncated = await upload(files, '/files/upload', body.subarray(0, body.length - 30));
     expect(truncated.status).toBe(400);
     expect(truncated.body.error.code).toBe('invalid_multipart');
-    expect(await sessionFiles(files, 'default')).toEqual([]);
+    expect(await sessionFiles(files)).toEqual([]);
     expect(await leftoverUploads(files)).toEqual([]);
   });
 
@@ -523,7 +523,7 @@ describe('limits', () => {
       setting: 'FILE_MAX_BYTES',
     });
     expect(over.body.error.message).toContain('1000 bytes');
-    expect(await sessionFiles(files, 'default')).toEqual(['fits.bin']);
+    expect(await sessionFiles(files)).toEqual(['fits.bin']);
     expect(await leftoverUploads(files)).toEqual([]);
   });
 
@@ -536,7 +536,7 @@ describe('limits', () => {
     );
     expect(response.status).toBe(413);
     expect(response.body.error.code).toBe('file_too_large');
-    expect(await sessionFiles(files, 'default')).toEqual([]);
+    expect(await sessionFiles(files)).toEqual([]);
     expect(await leftoverUploads(files)).toEqual([]);
   });
 
@@ -553,11 +553,7 @@ describe('limits', () => {
     });
     // Replacing is not adding.
     expect((await upload(files, '/files/upload', pythonStyle('a.txt', 'A'))).status).toBe(200);
-    // Another session has its own count.
-    expect(
-      (await upload(files, '/files/upload?identifier=other', pythonStyle('c.txt', 'c'))).status,
-    ).toBe(200);
-    expect((await sessionFiles(files, 'default')).sort()).toEqual(['a.txt', 'b.txt']);
+    expect((await sessionFiles(files)).sort()).toEqual(['a.txt', 'b.txt']);
     expect(await leftoverUploads(files)).toEqual([]);
   });
 
@@ -583,46 +579,85 @@ describe('limits', () => {
 });
 
 describe('sessions and concurrency', () => {
-  test('identifiers are isolated from each other and from the default session', async () => {
+  test('another identifier gets 409 on every file route while the session holds files', async () => {
     const files = await startFilesApp();
     await upload(files, '/files/upload?identifier=alice', pythonStyle('secret.txt', 'alice only'));
-    for (const query of ['?identifier=bob', '', '?identifier=alice2']) {
-      expect((await request(files.url).get(`/files${query}`)).body).toEqual({
-        $id: '1',
-        value: [],
-      });
-      expect((await request(files.url).get(`/files/content/secret.txt${query}`)).status).toBe(404);
-      expect((await request(files.url).delete(`/files/secret.txt${query}`)).status).toBe(404);
+    for (const query of ['?identifier=bobb', '?identifier=alice2']) {
+      const answers = await Promise.all([
+        request(files.url).get(`/files${query}`),
+        request(files.url).get(`/files/secret.txt${query}`),
+        request(files.url).get(`/files/content/secret.txt${query}`),
+        request(files.url).get(`/files/secret.txt/content${query}`),
+        request(files.url).delete(`/files/secret.txt${query}`),
+        upload(files, `/files/upload${query}`, pythonStyle('secret.txt', 'overwrite')),
+        upload(files, `/files${query}`, dotnetStyle('other.txt', 'x')),
+      ]);
+      for (const answer of answers) {
+        expect(answer.status).toBe(409);
+        expect(answer.body.error.code).toBe('session_belongs_to_another_identifier');
+        expect(JSON.stringify(answer.body)).not.toMatch(/alice\b|secret/);
+      }
     }
     const own = await download(files, '/files/content/secret.txt?identifier=alice');
     expect((own.body as Buffer).toString()).toBe('alice only');
+    expect(await leftoverUploads(files)).toEqual([]);
+  });
+
+  test('odd identifiers get 400 naming the rule on every file route, and touch nothing', async () => {
+    const files = await startFilesApp();
+    await upload(files, '/files/upload', pythonStyle('kept.txt', 'kept'));
+    const odd = [
+      'identifier=',
+      'identifier=abc',
+      `identifier=${'a'.repeat(129)}`,
+      'identifier=user_1',
+      'identifier=%01abcd',
+      'identifier=abcd&identifier=abcd',
+      'identifier=abcd&identifier=efgh',
+    ];
+    for (const query of odd) {
+      const answers = await Promise.all([
+        request(files.url).get(`/files?${query}`),
+        request(files.url).get(`/files/kept.txt?${query}`),
+        request(files.url).get(`/files/content/kept.txt?${query}`),
+        request(files.url).delete(`/files/kept.txt?${query}`),
+        upload(files, `/files/upload?${query}`, pythonStyle('new.txt', 'x')),
+      ]);
+      for (const answer of answers) {
+        expect(answer.status).toBe(400);
+        expect(answer.body.error.code).toBe('invalid_identifier');
+        expect(answer.body.error.rule).toContain('4 to 128 characters');
+      }
+    }
+    expect(await sessionFiles(files)).toEqual(['kept.txt']);
   });
 
   test('missing files give 404 naming the file and listing what exists', async () => {
     const files = await startFilesApp();
-    await upload(files, '/files/upload?identifier=s', pythonStyle('present.csv', 'x'));
+    await upload(files, '/files/upload?identifier=sess', pythonStyle('present.csv', 'x'));
     for (const [method, route] of [
-      ['get', '/files/content/absent.csv?identifier=s'],
-      ['get', '/files/absent.csv/content?identifier=s'],
-      ['get', '/files/absent.csv?identifier=s'],
-      ['delete', '/files/absent.csv?identifier=s'],
+      ['get', '/files/content/absent.csv?identifier=sess'],
+      ['get', '/files/absent.csv/content?identifier=sess'],
+      ['get', '/files/absent.csv?identifier=sess'],
+      ['delete', '/files/absent.csv?identifier=sess'],
     ] as const) {
       const response = await request(files.url)[method](route);
       expect(response.status).toBe(404);
       expect(response.headers['content-type']).toMatch(/^application\/json/);
       expect(response.body.error).toEqual({
         code: 'file_not_found',
-        message: 'no file "absent.csv" in session "s"; its files: present.csv',
+        message: 'no file "absent.csv" in session "sess"; its files: present.csv',
         source: 'adapter',
         name: 'absent.csv',
-        identifier: 's',
+        identifier: 'sess',
         files: ['present.csv'],
       });
     }
   });
 
   test('concurrent uploads of one name all succeed and leave exactly one whole version', async () => {
-    const files = await startFilesApp();
+    // Shared: files too large to travel with executions are stored (code reads them in place).
+    const files = await startFilesApp({ engineFilesystem: 'shared' });
     const versions = ['a', 'b', 'c', 'd', 'e', 'f'].map((letter) => Buffer.alloc(300_000, letter));
     const uploads = versions.map((version) =>
       upload(files, '/files/upload?identifier=race', pythonStyle('same.txt', version)),
@@ -642,7 +677,7 @@ describe('sessions and concurrency', () => {
     }
     const final = await download(files, '/files/content/same.txt?identifier=race');
     expect(versionOf(final.body as Buffer)).not.toBe(-1);
-    expect(await sessionFiles(files, 'id-race')).toEqual(['same.txt']);
+    expect(await sessionFiles(files)).toEqual(['same.txt']);
     expect(await leftoverUploads(files)).toEqual([]);
   });
 
@@ -655,7 +690,7 @@ describe('sessions and concurrency', () => {
     );
     const statuses = responses.map((response) => response.status).sort();
     expect(statuses).toEqual([200, 200, 200, 413, 413, 413, 413, 413]);
-    expect(await sessionFiles(files, 'default')).toHaveLength(3);
+    expect(await sessionFiles(files)).toHaveLength(3);
     expect(await leftoverUploads(files)).toEqual([]);
   });
 
@@ -678,10 +713,10 @@ describe('sessions and concurrency', () => {
     await waitFor(async () => (await leftoverUploads(files)).length === 0, {
       what: 'the partial upload to be removed',
     });
-    expect(await sessionFiles(files, 'default')).toEqual([]);
+    expect(await sessionFiles(files)).toEqual([]);
   });
 
-  test('uploaded files reach executions of their own session only', async () => {
+  test('uploaded files reach executions base64 (nothing compiles them), the owner only', async () => {
     const files = await startFilesApp();
     await upload(
       files,
@@ -694,16 +729,22 @@ describe('sessions and concurrency', () => {
       pythonStyle('img.png', Buffer.from([0x89, 0x50, 0x00, 0xff])),
     );
     expect(await files.store.filesForExecution('exec')).toEqual([
-      { name: 'data.csv', content: 'a,b\n1,2\n', encoding: 'utf8' },
+      {
+        name: 'data.csv',
+        content: Buffer.from('a,b\n1,2\n').toString('base64'),
+        encoding: 'base64',
+      },
       {
         name: 'img.png',
         content: Buffer.from([0x89, 0x50, 0x00, 0xff]).toString('base64'),
         encoding: 'base64',
       },
     ]);
-    expect(await files.store.filesForExecution('someone-else')).toEqual([]);
+    await expect(files.store.filesForExecution('someone-else')).rejects.toMatchObject({
+      status: 409,
+    });
     await files.store.clear('exec');
-    expect((await request(files.url).get('/files?identifier=exec')).body).toEqual({
+    expect((await request(files.url).get('/files?identifier=someone-else')).body).toEqual({
       $id: '1',
       value: [],
     });

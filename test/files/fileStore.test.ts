@@ -1,4 +1,17 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  chmod,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FileStore, type FileStoreOptions } from '../../adapter/files/fileStore';
@@ -20,7 +33,8 @@ function storeWith(limits: Partial<FileStoreOptions> = {}): FileStore {
     maxFileBytes: 1024 * 1024,
     maxCount: 100,
     maxTotalBytes: 10 * 1024 * 1024,
-    executionBytesLimit: 100 * 1024,
+    engineFilesystem: 'shared',
+    engineBodyLimitBytes: 100 * 1024,
     ...limits,
   });
 }
@@ -51,17 +65,28 @@ async function leftoverUploads(): Promise<string[]> {
 }
 
 describe('FileStore', () => {
-  test('commit stores the file and describes it; list sorts by name', async () => {
+  test('commit stores the file in the folder itself and describes it; list sorts by name', async () => {
     const store = storeWith();
-    const stored = await put(store, 'abc', 'b.csv', 'x,y\n1,2\n');
-    await put(store, 'abc', 'a.txt', 'hello');
+    const stored = await put(store, 'abcd', 'b.csv', 'x,y\n1,2\n');
+    await put(store, 'abcd', 'a.txt', 'hello');
     expect(stored).toMatchObject({ name: 'b.csv', size: 8, contentType: 'text/csv' });
     expect(Math.abs(stored.lastModified.getTime() - Date.now())).toBeLessThan(60_000);
-    expect((await store.list('abc')).map((file) => [file.name, file.size])).toEqual([
+    expect((await store.list('abcd')).map((file) => [file.name, file.size])).toEqual([
       ['a.txt', 5],
       ['b.csv', 8],
     ]);
+    // No folder per identifier: the code finds the file at FILES_DIR/<name>.
+    expect(await readFile(path.join(root, 'a.txt'), 'utf8')).toBe('hello');
     expect(await leftoverUploads()).toEqual([]);
+  });
+
+  test('shared mode: the folder and uploads are usable by any uid (0777, 0666)', async () => {
+    const store = storeWith();
+    await put(store, 'abcd', 'a.txt', 'x');
+    expect((await stat(root)).mode & 0o7777).toBe(0o777);
+    expect((await stat(path.join(root, 'a.txt'))).mode & 0o7777).toBe(0o666);
+    // The upload folder is the adapter's alone.
+    expect((await stat(path.join(root, '.incoming'))).mode & 0o777).toBe(0o700);
   });
 
   test('commit strips /mnt/data/ and refuses names that escape, leaving no temporary file', async () => {
@@ -76,25 +101,25 @@ describe('FileStore', () => {
 
   test('a file over the size limit is refused with 413 naming FILE_MAX_BYTES', async () => {
     const store = storeWith({ maxFileBytes: 4 });
-    await put(store, 's', 'ok.txt', '1234');
-    const error = await rejection(put(store, 's', 'big.txt', '12345'));
+    await put(store, 'sess', 'ok.txt', '1234');
+    const error = await rejection(put(store, 'sess', 'big.txt', '12345'));
     expect(error.status).toBe(413);
     expect(error.code).toBe('file_too_large');
     expect(error.message).toContain('FILE_MAX_BYTES');
-    expect((await store.list('s')).map((file) => file.name)).toEqual(['ok.txt']);
+    expect((await store.list('sess')).map((file) => file.name)).toEqual(['ok.txt']);
     expect(await leftoverUploads()).toEqual([]);
   });
 
   test('the count limit refuses a new name but lets an existing one be replaced', async () => {
     const store = storeWith({ maxCount: 2 });
-    await put(store, 's', 'a.txt', 'a');
-    await put(store, 's', 'b.txt', 'b');
-    const error = await rejection(put(store, 's', 'c.txt', 'c'));
+    await put(store, 'sess', 'a.txt', 'a');
+    await put(store, 'sess', 'b.txt', 'b');
+    const error = await rejection(put(store, 'sess', 'c.txt', 'c'));
     expect(error.status).toBe(413);
     expect(error.code).toBe('too_many_files');
     expect(error.message).toContain('FILES_MAX_COUNT');
-    await put(store, 's', 'a.txt', 'replaced');
-    expect((await store.list('s')).map((file) => [file.name, file.size])).toEqual([
+    await put(store, 'sess', 'a.txt', 'replaced');
+    expect((await store.list('sess')).map((file) => [file.name, file.size])).toEqual([
       ['a.txt', 8],
       ['b.txt', 1],
     ]);
@@ -103,21 +128,37 @@ describe('FileStore', () => {
 
   test('the total limit counts the other files, not the one being replaced', async () => {
     const store = storeWith({ maxTotalBytes: 10 });
-    await put(store, 's', 'a.txt', '123456');
-    const error = await rejection(put(store, 's', 'b.txt', '12345'));
+    await put(store, 'sess', 'a.txt', '123456');
+    const error = await rejection(put(store, 'sess', 'b.txt', '12345'));
     expect(error.status).toBe(413);
     expect(error.code).toBe('session_files_too_large');
     expect(error.message).toContain('FILES_MAX_TOTAL_BYTES');
     expect(error.details).toMatchObject({ size: 5, total: 11, limit: 10 });
-    await put(store, 's', 'b.txt', '1234');
-    await put(store, 's', 'a.txt', '123456');
-    expect((await store.list('s')).reduce((sum, file) => sum + file.size, 0)).toBe(10);
+    await put(store, 'sess', 'b.txt', '1234');
+    await put(store, 'sess', 'a.txt', '123456');
+    expect((await store.list('sess')).reduce((sum, file) => sum + file.size, 0)).toBe(10);
+  });
+
+  test('the total limit counts what code wrote anywhere in the folder, and the answer says so', async () => {
+    const store = storeWith({ maxTotalBytes: 100 });
+    await put(store, 'sess', 'a.txt', 'x'.repeat(10));
+    // What a job does: a folder and a file in it, with the job's umask.
+    await mkdir(path.join(root, 'out'), { mode: 0o755 });
+    await writeFile(path.join(root, 'out', 'big.bin'), Buffer.alloc(95), { mode: 0o644 });
+    const notice = await store.afterExecution('sess');
+    expect(notice).toMatchObject({ overLimit: true, totalBytes: 105, limit: 100 });
+    expect(notice?.message).toContain('FILES_MAX_TOTAL_BYTES');
+    const refused = await rejection(put(store, 'sess', 'b.txt', 'y'));
+    expect(refused.code).toBe('session_files_too_large');
+    await rm(path.join(root, 'out'), { recursive: true });
+    expect(await store.afterExecution('sess')).toBeUndefined();
+    await put(store, 'sess', 'b.txt', 'y');
   });
 
   test('limits hold under concurrent commits: exactly the allowed number land', async () => {
     const store = storeWith({ maxCount: 3 });
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 8 }, (_, index) => put(store, 's', `f${index}.txt`, 'x')),
+      Array.from({ length: 8 }, (_, index) => put(store, 'sess', `f${index}.txt`, 'x')),
     );
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(3);
     const refusals = outcomes.filter((outcome) => outcome.status === 'rejected');
@@ -125,151 +166,199 @@ describe('FileStore', () => {
     for (const refusal of refusals) {
       expect((refusal as PromiseRejectedResult).reason).toMatchObject({ code: 'too_many_files' });
     }
-    expect(await store.list('s')).toHaveLength(3);
+    expect(await store.list('sess')).toHaveLength(3);
     expect(await leftoverUploads()).toEqual([]);
-  });
-
-  test('identifiers are isolated from each other and from the default session', async () => {
-    const store = storeWith({ maxCount: 1 });
-    await put(store, 'alice', 'data.csv', 'alice');
-    await put(store, 'bob', 'data.csv', 'bob-data');
-    await put(store, undefined, 'data.csv', 'default');
-    await put(store, 'default', 'data.csv', 'named default');
-    expect((await store.list('alice'))[0]?.size).toBe(5);
-    expect((await store.list('bob'))[0]?.size).toBe(8);
-    expect((await store.list(undefined))[0]?.size).toBe(7);
-    expect((await store.list('default'))[0]?.size).toBe(13);
-    expect(await store.list('carol')).toEqual([]);
-    await store.remove('alice', 'data.csv');
-    expect(await store.list('alice')).toEqual([]);
-    expect(await store.list('bob')).toHaveLength(1);
-  });
-
-  test('an identifier of ".." stays inside the root folder', async () => {
-    const store = storeWith();
-    await put(store, '..', 'x.txt', 'x');
-    expect(await readdir(path.dirname(root))).not.toContain('x.txt');
-    expect((await store.list('..')).map((file) => file.name)).toEqual(['x.txt']);
-    expect(await store.list(undefined)).toEqual([]);
   });
 
   test('missing files give 404 naming the file and listing what exists', async () => {
     const store = storeWith();
-    await put(store, 's', 'present.txt', 'x');
+    await put(store, 'sess', 'present.txt', 'x');
     for (const attempt of [
-      store.describe('s', 'absent.txt'),
-      store.openForReading('s', 'absent.txt'),
-      store.remove('s', 'absent.txt'),
+      () => store.describe('sess', 'absent.txt'),
+      () => store.openForReading('sess', 'absent.txt'),
+      () => store.remove('sess', 'absent.txt'),
     ]) {
-      const error = await rejection(attempt);
+      const error = await rejection(attempt());
       expect(error.status).toBe(404);
-      expect(error.code).toBe('file_not_found');
-      expect(error.message).toBe('no file "absent.txt" in session "s"; its files: present.txt');
       expect(error.details).toEqual({
         name: 'absent.txt',
-        identifier: 's',
+        identifier: 'sess',
         files: ['present.txt'],
       });
     }
-    const empty = await rejection(store.describe(undefined, 'x'));
-    expect(empty.message).toBe('no file "x" in the default session; it has no files');
-  });
-
-  test('clear removes one session and leaves the others', async () => {
-    const store = storeWith();
-    await put(store, 'alice', 'a.txt', 'a');
-    await put(store, 'bob', 'b.txt', 'b');
-    await store.clear('alice');
-    expect(await store.list('alice')).toEqual([]);
-    expect(await store.list('bob')).toHaveLength(1);
-    await store.clear('nobody'); // nothing stored: not an error
-    await put(store, 'alice', 'again.txt', 'x');
-    expect(await store.list('alice')).toHaveLength(1);
   });
 
   test('a reader holding a file sees the whole old version while it is replaced', async () => {
     const store = storeWith();
-    const before = Buffer.alloc(200_000, 'a');
-    const after = Buffer.alloc(150_000, 'b');
-    await put(store, 's', 'big.txt', before);
-    const { file, stream } = await store.openForReading('s', 'big.txt');
-    await put(store, 's', 'big.txt', after);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const before = 'a'.repeat(200_000);
+    const after = 'b'.repeat(100_000);
+    await put(store, 'sess', 'big.txt', before);
+    const { file, stream } = await store.openForReading('sess', 'big.txt');
+    await put(store, 'sess', 'big.txt', after);
+    let read = '';
+    for await (const chunk of stream) read += String(chunk);
     expect(file.size).toBe(before.length);
-    expect(Buffer.concat(chunks).equals(before)).toBe(true);
-    const { stream: fresh } = await store.openForReading('s', 'big.txt');
-    const freshChunks: Buffer[] = [];
-    for await (const chunk of fresh) freshChunks.push(chunk as Buffer);
-    expect(Buffer.concat(freshChunks).equals(after)).toBe(true);
+    expect(read).toBe(before);
+    const { stream: fresh } = await store.openForReading('sess', 'big.txt');
+    let again = '';
+    for await (const chunk of fresh) again += String(chunk);
+    expect(again).toBe(after);
+  });
+
+  test('links a job planted are never followed, listed or served', async () => {
+    const store = storeWith();
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'psa-outside-'));
+    try {
+      await writeFile(path.join(outside, 'secret.txt'), 'not the session', { mode: 0o600 });
+      await symlink(path.join(outside, 'secret.txt'), path.join(root, 'link.txt'));
+      await link(path.join(outside, 'secret.txt'), path.join(root, 'hard.txt'));
+      expect(await store.list(undefined)).toEqual([]);
+      expect((await rejection(store.openForReading(undefined, 'link.txt'))).status).toBe(404);
+      expect((await rejection(store.openForReading(undefined, 'hard.txt'))).status).toBe(404);
+      await store.afterExecution(undefined);
+      // Normalising never widened the file behind either link.
+      expect((await stat(path.join(outside, 'secret.txt'))).mode & 0o777).toBe(0o600);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 });
 
-describe('FileStore.filesForExecution', () => {
-  test('an empty session gives no files', async () => {
-    expect(await storeWith().filesForExecution('nobody')).toEqual([]);
+describe('FileStore: what code leaves in the folder (shared mode)', () => {
+  test('after an execution, files and folders are widened so the next uid can use them', async () => {
+    const store = storeWith();
+    await mkdir(path.join(root, 'charts'), { mode: 0o755 });
+    await writeFile(path.join(root, 'charts', 'c.png'), 'png', { mode: 0o644 });
+    await writeFile(path.join(root, 'out.csv'), 'a\n', { mode: 0o600 });
+    await chmod(path.join(root, 'charts'), 0o755);
+    await store.afterExecution('writer-1');
+    expect((await lstat(path.join(root, 'charts'))).mode & 0o7777).toBe(0o777);
+    expect((await lstat(path.join(root, 'charts', 'c.png'))).mode & 0o7777).toBe(0o666);
+    expect((await lstat(path.join(root, 'out.csv'))).mode & 0o7777).toBe(0o666);
+    // Listed (top-level files), downloadable, and the writer owns the session now.
+    expect((await store.list('writer-1')).map((file) => file.name)).toEqual(['out.csv']);
+    expect((await rejection(store.list('writer-2'))).status).toBe(409);
   });
 
-  test('UTF-8 text goes as utf8, anything else as base64, byte for byte', async () => {
+  test('a new file deep in a subfolder is seen after a quiet spell, by the folder stamps', async () => {
     const store = storeWith();
-    const binary = Buffer.from([0x00, 0x01, 0xff, 0xfe, 0x80, 0x00, 0x42]);
-    await put(store, 's', 'data.csv', 'name,city\nZoë,Zürich\n');
-    await put(store, 's', 'nul.txt', 'a\u0000b'); // NUL is valid UTF-8
-    await put(store, 's', 'blob.bin', binary);
-    await put(store, 's', 'latin1.txt', Buffer.from('caf\xe9', 'latin1'));
-    await put(store, 's', 'empty.txt', '');
-    const files = await store.filesForExecution('s');
-    expect(files).toEqual([
-      { name: 'blob.bin', content: binary.toString('base64'), encoding: 'base64' },
-      { name: 'data.csv', content: 'name,city\nZoë,Zürich\n', encoding: 'utf8' },
-      { name: 'empty.txt', content: '', encoding: 'utf8' },
-      { name: 'latin1.txt', content: 'Y2Fm6Q==', encoding: 'base64' },
-      { name: 'nul.txt', content: 'a\u0000b', encoding: 'utf8' },
+    await mkdir(path.join(root, 'a', 'b'), { recursive: true, mode: 0o755 });
+    // Stamps well in the past are trusted; fresher ones would force a full survey anyway.
+    const past = new Date(Date.now() - 60_000);
+    for (const folder of [path.join(root, 'a', 'b'), path.join(root, 'a'), root]) {
+      await utimes(folder, past, past);
+    }
+    await store.afterExecution('deep-1');
+    expect((await lstat(path.join(root, 'a', 'b'))).mode & 0o7777).toBe(0o777);
+    // Nothing changed: the quick check passes, and modes stay as they are.
+    await chmod(path.join(root, 'a'), 0o755);
+    await utimes(path.join(root, 'a'), past, past);
+    await store.afterExecution('deep-1');
+    expect((await lstat(path.join(root, 'a'))).mode & 0o7777).toBe(0o755);
+    // A job adds a file two levels down: that folder's stamp moves, and a full survey runs.
+    await writeFile(path.join(root, 'a', 'b', 'new.txt'), 'n', { mode: 0o644 });
+    await store.afterExecution('deep-1');
+    expect((await lstat(path.join(root, 'a', 'b', 'new.txt'))).mode & 0o7777).toBe(0o666);
+    expect((await lstat(path.join(root, 'a'))).mode & 0o7777).toBe(0o777);
+  });
+
+  test('an execution that leaves nothing keeps the container free', async () => {
+    const store = storeWith();
+    await store.afterExecution('grader-1');
+    expect(await store.list('grader-2')).toEqual([]);
+    expect(store.usage()).toMatchObject({ hasFiles: false });
+  });
+
+  test("the owner's clear empties the folder, subfolders too, and frees the container", async () => {
+    const store = storeWith();
+    await put(store, 'owner-1', 'a.txt', 'a');
+    await mkdir(path.join(root, 'sub'));
+    await writeFile(path.join(root, 'sub', 'b.txt'), 'b');
+    await writeFile(path.join(root, '.hidden'), 'c');
+    expect((await rejection(store.clear('other-1'))).code).toBe(
+      'session_belongs_to_another_identifier',
+    );
+    expect(await store.clear('owner-1')).toEqual({ filesRemoved: 1 });
+    expect(await readdir(root)).toEqual(['.incoming']);
+    expect(await store.list('other-1')).toEqual([]);
+    await put(store, 'other-1', 'c.txt', 'c');
+    expect((await rejection(store.list('owner-1'))).status).toBe(409);
+  });
+
+  test('deleting the last file frees the container', async () => {
+    const store = storeWith();
+    await put(store, 'owner-1', 'a.txt', 'a');
+    await store.remove('owner-1', 'a.txt');
+    await put(store, 'other-1', 'b.txt', 'b');
+    expect(store.ownership.owner).toBe('other-1');
+  });
+
+  test('concurrent uploads of two identifiers into an empty container: one wins, one gets 409', async () => {
+    const store = storeWith();
+    const outcomes = await Promise.allSettled([
+      put(store, 'first-1', 'a.txt', 'a'),
+      put(store, 'second-1', 'b.txt', 'b'),
     ]);
-    const blob = files.find((file) => file.name === 'blob.bin');
-    expect(Buffer.from(blob?.content ?? '', 'base64').equals(binary)).toBe(true);
+    const won = outcomes.findIndex((outcome) => outcome.status === 'fulfilled');
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = outcomes[1 - won] as PromiseRejectedResult;
+    expect(lost.reason).toMatchObject({ status: 409 });
+    expect((await readdir(root)).sort()).toEqual(['.incoming', won === 0 ? 'a.txt' : 'b.txt']);
+    expect(store.ownership.owner).toBe(won === 0 ? 'first-1' : 'second-1');
+    expect(await leftoverUploads()).toEqual([]);
   });
 
-  test('sessions only get their own files', async () => {
+  test('files found at start are claimed by the first identifier that uses them', async () => {
+    await writeFile(path.join(root, 'left.txt'), 'from before a restart');
     const store = storeWith();
-    await put(store, 'alice', 'a.txt', 'a');
-    await put(store, 'bob', 'b.txt', 'b');
-    expect((await store.filesForExecution('alice')).map((file) => file.name)).toEqual(['a.txt']);
-    expect(await store.filesForExecution(undefined)).toEqual([]);
+    expect((await store.list('back-1')).map((file) => file.name)).toEqual(['left.txt']);
+    expect((await rejection(store.list('other-1'))).status).toBe(409);
   });
 
-  test('files too big for the engine are refused with 413 naming the largest', async () => {
-    const store = storeWith({ executionBytesLimit: 1000 });
-    await put(store, 's', 'small.txt', 'x'.repeat(100));
-    await put(store, 's', 'huge.csv', 'y'.repeat(950));
-    const error = await rejection(store.filesForExecution('s'));
+  test('shared mode sends nothing with executions: the code reads the folder in place', async () => {
+    const store = storeWith();
+    await put(store, 'sess', 'big.bin', Buffer.alloc(500 * 1024));
+    expect(await store.filesForExecution('sess')).toEqual([]);
+  });
+});
+
+describe('FileStore: separate mode (the engine cannot see the folder)', () => {
+  const separate = (limits: Partial<FileStoreOptions> = {}) =>
+    storeWith({ engineFilesystem: 'separate', ...limits });
+
+  test('every file goes base64, byte for byte, so no compile stage takes it', async () => {
+    const store = separate();
+    const binary = Buffer.from([0, 1, 2, 253, 254, 255]);
+    await put(store, 'sess', 'data.csv', 'name,city\nZoë,Zürich\n');
+    await put(store, 'sess', 'blob.bin', binary);
+    await put(store, 'sess', 'empty.txt', '');
+    const files = await store.filesForExecution('sess');
+    expect(files.map((file) => file.encoding)).toEqual(['base64', 'base64', 'base64']);
+    const bytes = (name: string) =>
+      Buffer.from(files.find((file) => file.name === name)?.content ?? 'missing', 'base64');
+    expect(bytes('data.csv').toString('utf8')).toBe('name,city\nZoë,Zürich\n');
+    expect(bytes('blob.bin').equals(binary)).toBe(true);
+    expect(bytes('empty.txt').length).toBe(0);
+  });
+
+  test("an upload that would push the session past the engine's body is 413 at upload time", async () => {
+    const store = separate({ engineBodyLimitBytes: 1000 });
+    await put(store, 'sess', 'small.txt', 'x'.repeat(300));
+    const error = await rejection(put(store, 'sess', 'huge.csv', 'y'.repeat(500)));
     expect(error.status).toBe(413);
-    expect(error.code).toBe('engine_body_limit');
-    expect(error.message).toContain('huge.csv (950 bytes), small.txt (100 bytes)');
-    expect(error.details).toEqual({
-      size: 1050,
-      limit: 1000,
-      largest: [
-        { name: 'huge.csv', bytes: 950 },
-        { name: 'small.txt', bytes: 100 },
-      ],
-    });
-    await store.remove('s', 'huge.csv');
-    expect(await store.filesForExecution('s')).toHaveLength(1);
+    expect(error.code).toBe('upload_exceeds_engine_body');
+    expect(error.message).toContain('ENGINE_BODY_LIMIT_BYTES');
+    expect(error.details).toMatchObject({ name: 'huge.csv', size: 500, limit: 1000 });
+    expect((await store.list('sess')).map((file) => file.name)).toEqual(['small.txt']);
+    expect(await store.filesForExecution('sess')).toHaveLength(1);
+    expect(await leftoverUploads()).toEqual([]);
   });
 
-  test('a file read for an execution is one whole version, never a mix', async () => {
-    const store = storeWith();
-    const versions = ['a', 'b', 'c', 'd'].map((letter) => letter.repeat(50_000));
-    await put(store, 's', 'v.txt', versions[0] ?? '');
-    const writes = Promise.all(versions.map((version) => put(store, 's', 'v.txt', version)));
-    const reads = await Promise.all(Array.from({ length: 10 }, () => store.filesForExecution('s')));
-    await writes;
-    // Indexes, not contents, so a failure prints a number rather than 50 kB of letters.
-    const versionOf = (content: string | undefined) => versions.indexOf(content ?? '');
-    for (const files of reads) expect(versionOf(files[0]?.content)).not.toBe(-1);
-    const final = await readFile(path.join(root, 'id-s', 'v.txt'), 'utf8');
-    expect(versionOf(final)).not.toBe(-1);
+  test('no survey and no mode changes after executions', async () => {
+    const store = separate();
+    await writeFile(path.join(root, 'x.txt'), 'x', { mode: 0o600 });
+    expect(await store.afterExecution('sess')).toBeUndefined();
+    expect((await stat(path.join(root, 'x.txt'))).mode & 0o777).toBe(0o600);
   });
 });
 

@@ -206,7 +206,7 @@ describe('POST /:lang/execute', () => {
 describe('default-language routes and dialects', () => {
   test.each(['/code/execute', '/execute'])('%s runs the default language', async (path) => {
     const response = await request(adapter.app)
-      .post(`${path}?identifier=s1`)
+      .post(`${path}?identifier=sess-1`)
       .send({ properties: { code: 'print(1)' } });
     expect(response.status).toBe(200);
     expect(sentExecutions()[0]?.language).toBe('python');
@@ -230,7 +230,7 @@ describe('default-language routes and dialects', () => {
       .post('/python/execute')
       .send({
         properties: {
-          identifier: 'abc',
+          identifier: 'abcd',
           codeInputType: 'inline',
           executionType: 'synchronous',
           pythonCode: 'print(2)',

@@ -105,7 +105,9 @@ describe('fixture translation: Azure request -> Piston -> Azure response', () =>
     ];
 
     const response = await request(adapter.app)
-      .post(`/${encodeURIComponent(piston.language)}/execute?identifier=fixture-${fixture.name}`)
+      .post(
+        `/${encodeURIComponent(piston.language)}/execute?identifier=fixture-${fixture.name.replace(/_/g, '-')}`,
+      )
       .send({ properties });
 
     const lookup = findRuntime(runtimes, piston.language, piston.version);

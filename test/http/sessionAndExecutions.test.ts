@@ -119,8 +119,8 @@ describe('POST /executions (generation B)', () => {
   });
 });
 
-describe('session files reach the engine', () => {
-  it('an upload is sent beside the code in the next execution, the code first', async () => {
+describe('session files reach an engine that cannot see them (separate mode)', () => {
+  it('an upload is sent base64 beside the code in the next execution, the code first', async () => {
     await request(adapter.app)
       .post('/files/upload?identifier=files-1')
       .attach('file', Buffer.from('a,b\n'), 'data.csv')
@@ -131,68 +131,101 @@ describe('session files reach the engine', () => {
       .expect(200);
     const files = sentExecutions()[0]?.files ?? [];
     expect(files.map((file) => file.name)).toEqual(['main.py', 'data.csv']);
-    expect(files[1]?.content).toBe('a,b\n');
+    // base64, so a compile stage that takes every utf8 file never sees it
+    expect(files[1]).toMatchObject({ encoding: 'base64', content: 'YSxiCg==' });
   });
 
-  it("another identifier's files are not sent", async () => {
+  it("another identifier gets 409 while the container's session holds files, and never its data", async () => {
     await request(adapter.app)
       .post('/files/upload?identifier=files-a')
       .attach('file', Buffer.from('secret'), 'a.txt')
       .expect(200);
-    await request(adapter.app)
-      .post('/code/execute?identifier=files-b')
-      .send({ properties: { code: 'print(1)' } })
-      .expect(200);
-    expect(sentExecutions()[0]?.files.map((file) => file.name)).toEqual(['main.py']);
-  });
-
-  it('identifiers outside the usual character set still get sessions of their own', async () => {
-    const agent = request(adapter.app);
-    await agent
-      .post(`/files/upload?identifier=${encodeURIComponent('team#1')}`)
-      .attach('file', Buffer.from('one'), 'a.txt')
-      .expect(200);
-    const other = await agent.get(`/files?identifier=${encodeURIComponent('team+1')}`);
-    expect(other.body.value).toEqual([]);
-    const none = await agent.get('/files');
-    expect(none.body.value).toEqual([]);
-    const same = await agent.get(`/files?identifier=${encodeURIComponent('team#1')}`);
-    expect(same.body.value).toHaveLength(1);
-  });
-
-  it('files too big for the engine body: 413 before sending, naming them', async () => {
-    await request(adapter.app)
-      .post('/files/upload?identifier=big')
-      .attach('file', Buffer.alloc(150 * 1024, 'x'), 'huge.txt')
-      .expect(200);
-    const response = await request(adapter.app)
-      .post('/code/execute?identifier=big')
-      .send({ properties: { code: 'print(1)' } });
-    expect(response.status).toBe(413);
-    expect(response.body.error.code).toBe('engine_body_limit');
-    expect(response.body.error.message).toContain('huge.txt');
+    const attempts = [
+      request(adapter.app)
+        .post('/code/execute?identifier=files-b')
+        .send({ properties: { code: 'print(1)' } }),
+      request(adapter.app).get('/files?identifier=files-b'),
+      request(adapter.app).get('/files/content/a.txt?identifier=files-b'),
+      request(adapter.app)
+        .post('/files/upload?identifier=files-b')
+        .attach('file', Buffer.from('x'), 'b.txt'),
+      request(adapter.app).delete('/session?identifier=files-b'),
+    ];
+    for (const response of await Promise.all(attempts)) {
+      expect(response.status).toBe(409);
+      expect(response.body.error.code).toBe('session_belongs_to_another_identifier');
+      expect(JSON.stringify(response.body)).not.toContain('files-a');
+      expect(JSON.stringify(response.body)).not.toContain('secret');
+    }
     expect(sentExecutions()).toHaveLength(0);
+    const owner = await request(adapter.app).get('/files?identifier=files-a');
+    expect(owner.body.value.map((file: { name: string }) => file.name)).toEqual(['a.txt']);
+  });
+
+  it("the owner's DELETE /session frees the container for another identifier", async () => {
+    const agent = request(adapter.app);
+    await agent.post('/files/upload?identifier=first').attach('file', Buffer.from('1'), 'a.txt');
+    expect((await agent.get('/files?identifier=second')).status).toBe(409);
+    expect((await agent.delete('/session?identifier=first')).body.filesRemoved).toBe(1);
+    await agent
+      .post('/files/upload?identifier=second')
+      .attach('file', Buffer.from('2'), 'b.txt')
+      .expect(200);
+    expect((await agent.get('/files?identifier=first')).status).toBe(409);
+  });
+
+  it('executions without files work for any identifier while the folder is empty', async () => {
+    for (const identifier of ['grader-1', 'grader-2', 'grader-3']) {
+      await request(adapter.app)
+        .post(`/code/execute?identifier=${identifier}`)
+        .send({ properties: { code: 'print(1)' } })
+        .expect(200);
+    }
+    expect(sentExecutions()).toHaveLength(3);
+  });
+
+  it('a request without identifier acts on the container session whoever owns it', async () => {
+    await request(adapter.app)
+      .post('/files/upload?identifier=owner-1')
+      .attach('file', Buffer.from('1'), 'a.txt')
+      .expect(200);
+    const none = await request(adapter.app).get('/files');
+    expect(none.body.value).toHaveLength(1);
+  });
+
+  it("an upload that would push the session past the engine's body: 413 at upload time", async () => {
+    const response = await request(adapter.app)
+      .post('/files/upload?identifier=big1')
+      .attach('file', Buffer.alloc(80 * 1024, 'x'), 'huge.txt');
+    expect(response.status).toBe(413);
+    expect(response.body.error).toMatchObject({
+      code: 'upload_exceeds_engine_body',
+      setting: 'ENGINE_BODY_LIMIT_BYTES',
+      limit: 100 * 1024,
+    });
+    expect(response.body.error.message).toContain('huge.txt');
+    expect((await request(adapter.app).get('/files?identifier=big1')).body.value).toEqual([]);
   });
 });
 
 describe('GET|DELETE /session, GET /listSessions, GET /metadata', () => {
-  it('DELETE /session clears files and kept executions of that identifier only', async () => {
+  it("DELETE /session clears the session's files and that identifier's kept executions", async () => {
     const agent = request(adapter.app);
-    await agent.post('/files/upload?identifier=s1').attach('file', Buffer.from('1'), 'a.txt');
-    await agent.post('/files/upload?identifier=s2').attach('file', Buffer.from('2'), 'b.txt');
-    const run = await agent.post('/executions?identifier=s1').send(generationB('x'));
+    await agent.post('/files/upload?identifier=sess-1').attach('file', Buffer.from('1'), 'a.txt');
+    const run = await agent.post('/executions?identifier=sess-1').send(generationB('x'));
+    const other = await agent.post('/executions').send(generationB('y'));
 
-    const deleted = await agent.delete('/session?identifier=s1');
+    const deleted = await agent.delete('/session?identifier=sess-1');
     expect(deleted.status).toBe(200);
     expect(deleted.body).toEqual({
-      identifier: 's1',
+      identifier: 'sess-1',
       deleted: true,
       filesRemoved: 1,
       executionsRemoved: 1,
     });
-    expect((await agent.get('/files?identifier=s1')).body.value).toEqual([]);
-    expect((await agent.get(`/executions/${run.body.id}?identifier=s1`)).status).toBe(404);
-    expect((await agent.get('/files?identifier=s2')).body.value).toHaveLength(1);
+    expect((await agent.get('/files?identifier=sess-1')).body.value).toEqual([]);
+    expect((await agent.get(`/executions/${run.body.id}?identifier=sess-1`)).status).toBe(404);
+    expect((await agent.get(`/executions/${other.body.id}`)).status).toBe(200);
   });
 
   it('DELETE /session twice, or with no identifier, still answers 200', async () => {

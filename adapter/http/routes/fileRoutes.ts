@@ -14,7 +14,8 @@ export interface FileRouteOptions {
 const UPLOAD_FIELD = 'file';
 
 /**
- * Azure's session files API in both generations, per `identifier`:
+ * Azure's session files API in both generations, on the container's one session (the store
+ * refuses another identifier's requests with 409 while it holds files):
  * A: POST /files/upload, GET /files, GET /files/content/{name}, GET|DELETE /files/{name};
  * B: POST /files, GET /files, GET /files/{name}/content, DELETE /files/{name}.
  * Paths both generations use answer in a shape both can read (see azureFileShapes).
@@ -23,6 +24,8 @@ export function fileRoutes({ store }: FileRouteOptions): Router {
   const router = express.Router();
 
   const upload = async (req: Request): Promise<StoredFile> => {
+    // Before a byte is stored: another identifier's session is refused at once.
+    store.assertMayUse(identifierOf(req));
     const received = await receiveUpload(req, {
       field: UPLOAD_FIELD,
       maxFileBytes: store.options.maxFileBytes,

@@ -26,41 +26,55 @@ export function sessionRoutes(options: SessionRouteOptions): Router {
   const { config, engineState, catalog, store, history, stats } = options;
   const router = express.Router();
 
-  const describeSession = async (identifier: string | undefined) => {
-    const files = await store.list(identifier);
+  const status = () => ({
+    status: engineState.snapshot().state === 'ready' ? 'Running' : 'NotReady',
+    engineState: engineState.snapshot().state,
+  });
+
+  /** From memory: no file-system work, whatever the number of identifiers asked about. */
+  const describeFromMemory = (identifier: string) => {
+    const usage = store.usage();
+    const owns = usage.hasFiles && store.ownership.owner === identifier;
     return {
-      identifier: identifier ?? null,
-      status: engineState.snapshot().state === 'ready' ? 'Running' : 'NotReady',
-      engineState: engineState.snapshot().state,
-      files: {
-        count: files.length,
-        totalBytes: files.reduce((sum, file) => sum + file.size, 0),
-      },
+      identifier,
+      ...status(),
+      files: { holdsFiles: owns, totalBytes: owns ? usage.totalBytes : 0 },
       executionsKept: history.countFor(identifier),
-      lastActivity: identifier === undefined ? null : (stats.lastActivityOf(identifier) ?? null),
+      lastActivity: stats.lastActivityOf(identifier) ?? null,
     };
   };
 
+  // The one session asked about: a read of its folder, 409 for another identifier's.
   router.get('/session', async (req, res) => {
-    res.status(200).json(await describeSession(identifierOf(req)));
+    const identifier = identifierOf(req);
+    const files = await store.list(identifier);
+    res.status(200).json({
+      identifier: identifier ?? null,
+      ...status(),
+      files: {
+        count: files.length,
+        totalBytes: files.reduce((sum, file) => sum + file.size, 0),
+        folderBytes: store.usage().totalBytes,
+        overLimit: store.usage().overLimit,
+      },
+      executionsKept: history.countFor(identifier),
+      lastActivity: identifier === undefined ? null : (stats.lastActivityOf(identifier) ?? null),
+    });
   });
 
-  // Azure ends the session: here that means its files and kept results go.
+  // Azure ends the session: its files (whatever code left too) and kept results go, and the
+  // container is free for any identifier. Another identifier's session is a 409.
   router.delete('/session', async (req, res) => {
     const identifier = identifierOf(req);
-    const filesRemoved = (await store.list(identifier)).length;
-    await store.clear(identifier);
+    const { filesRemoved } = await store.clear(identifier);
     const executionsRemoved = history.forget(identifier);
     res
       .status(200)
       .json({ identifier: identifier ?? null, deleted: true, filesRemoved, executionsRemoved });
   });
 
-  router.get('/listSessions', async (_req, res) => {
-    const identifiers = stats.recentIdentifiers();
-    res.status(200).json({
-      value: await Promise.all(identifiers.map((identifier) => describeSession(identifier))),
-    });
+  router.get('/listSessions', (_req, res) => {
+    res.status(200).json({ value: stats.recentIdentifiers().map(describeFromMemory) });
   });
 
   router.get('/metadata', (_req, res) => {
@@ -83,6 +97,11 @@ export function sessionRoutes(options: SessionRouteOptions): Router {
         fileMaxBytes: config.files.maxFileBytes,
         filesMaxCount: config.files.maxCount,
         filesMaxTotalBytes: config.files.maxTotalBytes,
+      },
+      files: {
+        // Where code finds the session's files: /mnt/data in the image.
+        dir: config.files.dir,
+        engineFilesystem: config.files.engineFilesystem,
       },
       pythonResult: config.pythonResult,
     });

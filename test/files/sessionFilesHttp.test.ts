@@ -1,0 +1,170 @@
+import fsPromises from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import request from 'supertest';
+import type { PistonExecuteRequest } from '../../adapter/piston/types';
+import { startFakeEngine, type FakeEngine } from '../support/fakeEngine';
+import { buildTestApp, type TestApp } from '../support/testApp';
+
+/**
+ * The app in shared mode against a fake engine (it runs no code: what "code wrote" is put in
+ * the folder by the test, which the adapter cannot tell apart). Real code on a real engine
+ * is in sessionFilesProcess.test.ts.
+ */
+
+let engine: FakeEngine;
+let adapter: TestApp;
+
+const success = {
+  status: 200,
+  body: {
+    language: 'python',
+    version: '3.12.0',
+    run: { stdout: 'out\n', stderr: '', output: 'out\n', code: 0, signal: null },
+  },
+};
+
+function start(env: Record<string, string> = {}) {
+  adapter = buildTestApp(engine.url, {
+    PYTHON_RESULT: 'false',
+    ENGINE_FILESYSTEM: 'shared',
+    ...env,
+  });
+  return adapter;
+}
+
+beforeEach(async () => {
+  engine = await startFakeEngine();
+  engine.executeReplies = [success];
+});
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await adapter.close();
+  await engine.close();
+});
+
+function sentExecutions(): PistonExecuteRequest[] {
+  return engine.received
+    .filter((r) => r.path === '/api/v2/execute')
+    .map((r) => r.body as PistonExecuteRequest);
+}
+
+const execute = (identifier: string) =>
+  request(adapter.app)
+    .post(`/code/execute?identifier=${identifier}`)
+    .send({ properties: { code: 'print(1)' } });
+
+test("shared mode: a session far past the engine's body limit runs; nothing of it is sent", async () => {
+  start();
+  for (const name of ['a.bin', 'b.bin', 'c.bin']) {
+    await request(adapter.app)
+      .post('/files/upload?identifier=owner-1')
+      .attach('file', Buffer.alloc(300 * 1024, 7), name)
+      .expect(200);
+  }
+  const response = await execute('owner-1');
+  expect(response.status).toBe(200);
+  expect(sentExecutions()[0]?.files.map((file) => file.name)).toEqual(['main.py']);
+});
+
+test('code that wrote past FILES_MAX_TOTAL_BYTES: the answer says so, uploads are refused', async () => {
+  start({ FILES_MAX_TOTAL_BYTES: '1000', FILE_MAX_BYTES: '1000' });
+  await writeFile(path.join(adapter.config.files.dir, 'out.bin'), Buffer.alloc(1500));
+  const response = await execute('writer-1');
+  expect(response.status).toBe(200);
+  expect(response.body.properties.stdout).toBe('out\n');
+  expect(response.body.sessionFiles).toMatchObject({
+    overLimit: true,
+    totalBytes: 1500,
+    limit: 1000,
+    setting: 'FILES_MAX_TOTAL_BYTES',
+  });
+  const upload = await request(adapter.app)
+    .post('/files/upload?identifier=writer-1')
+    .attach('file', Buffer.from('x'), 'x.txt');
+  expect(upload.status).toBe(413);
+  expect(upload.body.error.code).toBe('session_files_too_large');
+  // The writer owns what its code left.
+  expect((await execute('other-1')).status).toBe(409);
+  await request(adapter.app).delete('/session?identifier=writer-1').expect(200);
+  const after = await execute('other-1');
+  expect(after.status).toBe(200);
+  expect(after.body.sessionFiles).toBeUndefined();
+});
+
+test('GET /listSessions, /health and GET / do no file-system work', async () => {
+  start();
+  for (let index = 0; index < 20; index += 1) {
+    await request(adapter.app).get(`/session?identifier=seen-${index}`).expect(200);
+  }
+  await request(adapter.app)
+    .post('/files/upload?identifier=seen-3')
+    .attach('file', Buffer.from('abc'), 'a.txt')
+    .expect(200);
+  const calls = ['opendir', 'readdir', 'lstat', 'stat', 'open'].map((name) =>
+    jest.spyOn(fsPromises, name as 'stat'),
+  );
+  const listed = await request(adapter.app).get('/listSessions').expect(200);
+  await request(adapter.app).get('/health');
+  await request(adapter.app).get('/').expect(200);
+  for (const call of calls) expect(call).not.toHaveBeenCalled();
+  // The spies do see the store's work: listing the one session reads its folder.
+  await request(adapter.app).get('/files?identifier=seen-3').expect(200);
+  expect(calls[0]).toHaveBeenCalled();
+  const owner = (listed.body.value as { identifier: string; files: unknown }[]).find(
+    (session) => session.identifier === 'seen-3',
+  );
+  expect(owner?.files).toEqual({ holdsFiles: true, totalBytes: 3 });
+});
+
+const ROUTES: [string, string][] = [
+  ['post', '/code/execute'],
+  ['post', '/execute'],
+  ['post', '/python/execute'],
+  ['post', '/executions'],
+  ['get', '/executions/some-id'],
+  ['post', '/files/upload'],
+  ['post', '/files'],
+  ['get', '/files'],
+  ['get', '/files/content/a.txt'],
+  ['get', '/files/a.txt/content'],
+  ['get', '/files/a.txt'],
+  ['delete', '/files/a.txt'],
+  ['get', '/session'],
+  ['delete', '/session'],
+  ['get', '/listSessions'],
+  ['get', '/metadata'],
+  ['get', '/health'],
+  ['get', '/runtimes'],
+  ['get', '/'],
+  ['get', '/api/v2/runtimes'],
+];
+
+test.each([
+  ['empty', 'identifier='],
+  ['too short', 'identifier=abc'],
+  ['too long', `identifier=${'x'.repeat(129)}`],
+  ['a control character', 'identifier=ab%0Acd'],
+  ['outside the set', 'identifier=user_name'],
+  ['given twice', 'identifier=abcd&identifier=abcd'],
+])('an identifier %s gets 400 naming the rule on every route', async (_what, query) => {
+  start();
+  for (const [method, route] of ROUTES) {
+    const response = await (
+      request(adapter.app) as unknown as Record<string, (url: string) => request.Test>
+    )[method]!(`${route}?${query}`).send({ properties: { code: 'print(1)' } });
+    expect([method, route, response.status]).toEqual([method, route, 400]);
+    expect(response.body.error).toMatchObject({ code: 'invalid_identifier', source: 'adapter' });
+    expect(response.body.error.message).toContain('4 to 128 characters');
+  }
+  expect(sentExecutions()).toHaveLength(0);
+});
+
+test('an identifier in the body (LlamaIndex) passes the same rule', async () => {
+  start();
+  const response = await request(adapter.app)
+    .post('/python/execute')
+    .send({ properties: { identifier: 'ab', pythonCode: 'print(1)' } });
+  expect(response.status).toBe(400);
+  expect(response.body.error.code).toBe('invalid_identifier');
+});
