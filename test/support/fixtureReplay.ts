@@ -3,10 +3,19 @@
  * fixture recorded against that setup: the recorded request goes in, the recorded reply must
  * come out (expectConformance says what is compared and what is localised).
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { PistonFixture } from './fixtures';
-import { LocalEngine, type EngineReply } from './localEngine';
+import {
+  LocalEngine,
+  PROCESS_DEADLINE_MS,
+  requestThenLeave,
+  type EngineReply,
+} from './localEngine';
 import {
   expectConformance,
+  localiseProbePaths,
   fixtureLanguage,
   fixturesFor,
   installedVersions,
@@ -18,6 +27,7 @@ import {
   type LooseCheck,
   type Run,
 } from './localEngineConformance';
+import { waitFor } from './waitFor';
 
 export interface ReplayOptions extends ConformanceOptions {
   /** Settings beyond the setup's own (e.g. the dialect). */
@@ -56,7 +66,7 @@ export function defineFixtureReplay(setup: EngineSetup, options: ReplayOptions =
     return versions.get(language) === null ? language : undefined;
   };
   const early = new Map<string, Promise<EngineReply>>();
-  const state: { engine?: LocalEngine; localiser?: Localiser } = {};
+  const state: { engine?: LocalEngine; localiser?: Localiser; probeDir?: string } = {};
   const replay: Replay = {
     get engine() {
       if (state.engine === undefined) throw new Error('the engine starts in beforeAll');
@@ -73,6 +83,7 @@ export function defineFixtureReplay(setup: EngineSetup, options: ReplayOptions =
   beforeAll(async () => {
     const engine = new LocalEngine({ ...SETUP_ENVIRONMENT[setup], ...options.env });
     state.engine = engine;
+    state.probeDir = mkdtempSync(path.join(os.tmpdir(), 'psa-probe-'));
     state.localiser = new Localiser(versions, await engine.jobsDir());
     for (const fixture of fixtures.filter((f) => isSlow(f) && !missingLanguage(f))) {
       const reply = send(fixture);
@@ -85,6 +96,7 @@ export function defineFixtureReplay(setup: EngineSetup, options: ReplayOptions =
   afterAll(async () => {
     await Promise.allSettled(early.values());
     await state.engine?.stop();
+    if (state.probeDir !== undefined) rmSync(state.probeDir, { recursive: true, force: true });
   });
 
   const send = (fixture: PistonFixture) => replay.engine.request(replay.localiser.request(fixture));
@@ -94,6 +106,11 @@ export function defineFixtureReplay(setup: EngineSetup, options: ReplayOptions =
       const language = missingLanguage(fixture);
       if (language !== undefined) {
         test.skip(`${fixture.name} (${language} is not installed on this machine)`, () => {});
+        continue;
+      }
+      const leaveAfterMs = fixture._meta.client_closed_after_ms;
+      if (typeof leaveAfterMs === 'number') {
+        test(fixture.name, () => replayDeparture(fixture, leaveAfterMs));
         continue;
       }
       test(fixture.name, async () => {
@@ -106,6 +123,25 @@ export function defineFixtureReplay(setup: EngineSetup, options: ReplayOptions =
       });
     }
   });
+
+  /**
+   * A recorded client that left mid-run: no answer reaches it, and the job runs to its end
+   * anyway (its marker files appear), as Piston does (contract section 5).
+   */
+  const replayDeparture = async (fixture: PistonFixture, leaveAfterMs: number) => {
+    const probeDir = state.probeDir as string;
+    const { request, markers } = localiseProbePaths(replay.localiser.request(fixture), probeDir);
+    const departure = await requestThenLeave(await replay.engine.port(), request, leaveAfterMs);
+    expect(departure.status).toBe(fixture.status);
+    if (fixture._meta.job_ran_to_completion === true) {
+      expect(markers.length).toBeGreaterThan(0);
+      await waitFor(() => markers.every((marker) => existsSync(marker)), {
+        timeoutMs: PROCESS_DEADLINE_MS,
+        what: `the departed client's job to write ${markers.join(', ')}`,
+      });
+      for (const marker of markers) expect(readFileSync(marker, 'utf8')).toBe('done');
+    }
+  };
 
   return replay;
 }

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type http from 'node:http';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, type ExitStatus } from './adapterProcess';
@@ -159,5 +159,47 @@ export function engineRequest(port: number, request: EngineRequest): Promise<Eng
     } else {
       req.end(body);
     }
+  });
+}
+
+/** What a client that left saw: the status, if an answer came before it left; else null. */
+export interface Departure {
+  status: number | null;
+}
+
+/**
+ * Sends a request and leaves (destroys its connection) `leaveAfterMs` after sending it, as the
+ * recording's client did (`_meta.client_closed_after_ms`); the recorded behaviour is a client
+ * that leaves at that time, so the timer is the fact under test, not a wait.
+ */
+export function requestThenLeave(
+  port: number,
+  request: EngineRequest,
+  leaveAfterMs: number,
+): Promise<Departure> {
+  const { method, path: urlPath, body, host = '127.0.0.1' } = request;
+  const headers: Record<string, string | number> = { ...request.headers };
+  if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const req = http.request(
+      { host, port, method, path: urlPath, agent: false, headers },
+      (res) => {
+        clearTimeout(timer);
+        res.resume();
+        resolve({ status: res.statusCode ?? null });
+      },
+    );
+    req.on('error', (error) => {
+      // The destroy below ends the request with an error of our own making: that is leaving.
+      if (req.destroyed && timer !== undefined) resolve({ status: null });
+      else reject(error);
+    });
+    req.end(body, () => {
+      timer = setTimeout(() => {
+        req.destroy();
+        resolve({ status: null });
+      }, leaveAfterMs);
+    });
   });
 }

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import path from 'node:path';
 import semver from 'semver';
 import { loadAllFixtures, loadFixture, type PistonFixture } from './fixtures';
 import type { EngineReply, EngineRequest } from './localEngine';
@@ -207,6 +208,28 @@ export class Localiser {
 }
 
 const JOB_DIR = '<job dir>/';
+
+/** Where the recording's probe programs wrote their marker files (on the recording machine). */
+const RECORDED_PROBE_DIR = '/var/tmp/piston-probe/';
+
+/**
+ * The request with the recording's probe paths moved into `dir` (a fresh temp dir of the
+ * test's), and the marker files it will write there: what a job left behind is checked on
+ * this machine, where nothing else writes those names.
+ */
+export function localiseProbePaths(
+  request: EngineRequest,
+  dir: string,
+): { request: EngineRequest; markers: string[] } {
+  const markers: string[] = [];
+  const pattern = new RegExp(`${escapeRegExp(RECORDED_PROBE_DIR)}([\\w.-]+)`, 'g');
+  const body = request.body?.replace(pattern, (_whole, name: string) => {
+    const marker = path.join(dir, name);
+    markers.push(marker);
+    return marker;
+  });
+  return { request: { ...request, body }, markers };
+}
 
 function requestObject(fixture: PistonFixture): Record<string, unknown> | undefined {
   let body = fixture.request.body;
