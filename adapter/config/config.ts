@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { PISTON_DEFAULT_LIMITS, type LimitName } from '../engine/engineLimits';
 import { environmentSchema } from './schema';
 
 export interface AdapterConfig {
@@ -19,6 +20,10 @@ export interface AdapterConfig {
     exitOnStartFailure: boolean;
     bodyLimitBytes: number;
     deadlineMarginMs: number;
+    /** The limits handed to a launched engine (see supervisedEngine's engine environment). */
+    launchedLimits: Record<LimitName, number>;
+    /** What the operator says an attached engine's limits are (ENGINE_*_MAX_*). */
+    attachedLimits: Partial<Record<LimitName, number>>;
   };
   defaultLanguage: string;
   defaultTimeoutSeconds: number;
@@ -105,6 +110,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
       exitOnStartFailure: e.ENGINE_EXIT_ON_START_FAILURE,
       bodyLimitBytes: e.ENGINE_BODY_LIMIT_BYTES,
       deadlineMarginMs: e.ENGINE_DEADLINE_MARGIN_MS,
+      launchedLimits: {
+        runTimeoutMs: e.MAX_TIMEOUT_SECONDS * 1000,
+        compileTimeoutMs: e.PISTON_COMPILE_TIMEOUT ?? PISTON_DEFAULT_LIMITS.compileTimeoutMs,
+        outputMaxBytes: e.OUTPUT_MAX_BYTES,
+        runMemoryBytes: e.PISTON_RUN_MEMORY_LIMIT ?? PISTON_DEFAULT_LIMITS.runMemoryBytes,
+      },
+      attachedLimits: {
+        ...(e.ENGINE_RUN_TIMEOUT_MAX_MS !== undefined && {
+          runTimeoutMs: e.ENGINE_RUN_TIMEOUT_MAX_MS,
+        }),
+        ...(e.ENGINE_COMPILE_TIMEOUT_MAX_MS !== undefined && {
+          compileTimeoutMs: e.ENGINE_COMPILE_TIMEOUT_MAX_MS,
+        }),
+        ...(e.ENGINE_OUTPUT_MAX_BYTES !== undefined && {
+          outputMaxBytes: e.ENGINE_OUTPUT_MAX_BYTES,
+        }),
+        ...(e.ENGINE_RUN_MEMORY_MAX_BYTES !== undefined && {
+          runMemoryBytes: e.ENGINE_RUN_MEMORY_MAX_BYTES,
+        }),
+      },
     },
     defaultLanguage: e.DEFAULT_LANGUAGE,
     defaultTimeoutSeconds: e.DEFAULT_TIMEOUT_SECONDS,

@@ -51,6 +51,19 @@ export const environmentSchema = z.object({
   /** Largest JSON body the engine accepts (Piston: express.json limit of 100 kB). */
   ENGINE_BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
 
+  /**
+   * The limits of an engine the adapter attaches to (Piston's API does not tell them). Unset:
+   * learned from the engine's first refusal. A launched engine's limits are the ones the
+   * adapter hands it, so these do not apply to it.
+   */
+  ENGINE_RUN_TIMEOUT_MAX_MS: positiveInt.optional(),
+  ENGINE_COMPILE_TIMEOUT_MAX_MS: positiveInt.optional(),
+  ENGINE_OUTPUT_MAX_BYTES: positiveInt.optional(),
+  ENGINE_RUN_MEMORY_MAX_BYTES: z.coerce.number().int().min(-1).optional(),
+  /** Piston's own settings the adapter does not set itself, read to know a launched engine's limits. */
+  PISTON_COMPILE_TIMEOUT: z.coerce.number().int().optional(),
+  PISTON_RUN_MEMORY_LIMIT: z.coerce.number().int().optional(),
+
   DEFAULT_LANGUAGE: z.string().trim().min(1).default('python'),
   /** Run timeout used when a request gives none. */
   DEFAULT_TIMEOUT_SECONDS: positiveInt.default(60),

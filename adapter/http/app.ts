@@ -75,6 +75,11 @@ export function createApp(deps: AppDependencies): AdapterApp {
   });
   const history = new ExecutionHistory(config.executionsKept);
   const service = new ExecutionService(config, engineState, client, catalog, store);
+  service.onLimitLearned = (learned) =>
+    logger.warn(
+      { limit: learned.name, value: learned.value, engineUrl: config.engine.url },
+      'engine refused a request past its own limit; limit learned, request retried within it',
+    );
   const proxy = passthrough({
     engineUrl: config.engine.url,
     allowPackageManagement: config.allowPackageManagement,
@@ -104,7 +109,17 @@ export function createApp(deps: AppDependencies): AdapterApp {
     }),
   );
   app.use(fileRoutes({ store }));
-  app.use(sessionRoutes({ config, engineState, catalog, store, history, stats }));
+  app.use(
+    sessionRoutes({
+      config,
+      engineState,
+      catalog,
+      store,
+      history,
+      stats,
+      engineLimits: service.limits,
+    }),
+  );
   app.use(statusRoutes({ config, engineState, client, catalog, service, stats }));
   app.use(routeNotFound(ROUTES));
   app.use(errorResponder(logger, stats));

@@ -45,6 +45,11 @@ export function routeNotFound(routes: RouteDescription[]): RequestHandler {
 /** Turns every failure into JSON with a reason; unexpected ones are logged with their stack. */
 export function errorResponder(logger: Logger, stats: AdapterStats): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
+    // The client already left, and the access log counted that: what failed after is nobody's answer.
+    if (contextOf(res).errorCode === 'client_closed_request') {
+      res.destroy();
+      return;
+    }
     const httpError = toHttpError(error);
     if (httpError.status >= 500 && !(error instanceof HttpError)) {
       logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');

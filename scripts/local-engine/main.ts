@@ -10,7 +10,8 @@
  * PISTON_RUN_TIMEOUT, PISTON_COMPILE_TIMEOUT, PISTON_OUTPUT_MAX_SIZE,
  * PISTON_MAX_CONCURRENT_JOBS, PISTON_RUN_MEMORY_LIMIT, PISTON_COMPILE_MEMORY_LIMIT,
  * PISTON_MAX_FILE_SIZE, PISTON_MAX_OPEN_FILES, PISTON_LOG_LEVEL, and our own
- * LOCAL_ENGINE_DIALECT (v3 | master) and LOCAL_ENGINE_LANGUAGES (e.g. "python,bash").
+ * LOCAL_ENGINE_DIALECT (v3 | master), LOCAL_ENGINE_LANGUAGES (e.g. "python,bash") and
+ * LOCAL_ENGINE_PISTON_DEFAULTS (true: Piston's default limits, whatever PISTON_* says).
  *
  * On stdout, one JSON line per event; the line `{"msg":"listening","port":N,...}` says where
  * it answers. SIGTERM or SIGINT kills running jobs and exits at once.

@@ -113,7 +113,11 @@ function executeHandler(
       });
       context.language = runtime.language;
       stats.recordExecution(runtime.language);
-      res.status(200).json(respond(outcome, identifier));
+      if (!clientGone.signal.aborted) res.status(200).json(respond(outcome, identifier));
+    } catch (error) {
+      // The access log has already counted the departure (499 client_closed_request); what
+      // the execution came to after that is nobody's answer, and not an engine failure.
+      if (!clientGone.signal.aborted) throw error;
     } finally {
       res.off('close', onClose);
     }
