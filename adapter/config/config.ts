@@ -14,6 +14,10 @@ export interface AdapterConfig {
     url: string;
     startTimeoutMs: number;
     healthIntervalMs: number;
+    /** Consecutive failed health checks before the engine is wedged. */
+    healthFailures: number;
+    /** A launched engine's runner uids, whose processes die with it; null: none. */
+    jobUids: { min: number; max: number } | null;
     restartMaxBackoffMs: number;
     stopTimeoutMs: number;
     warmupLanguages: string[];
@@ -104,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
       url: (e.ENGINE_URL ?? `http://127.0.0.1:${e.ENGINE_PORT}`).replace(/\/+$/, ''),
       startTimeoutMs: e.ENGINE_START_TIMEOUT_MS,
       healthIntervalMs: e.ENGINE_HEALTH_INTERVAL_MS,
+      healthFailures: e.ENGINE_HEALTH_FAILURES,
+      jobUids: e.ENGINE_JOB_UIDS ?? null,
       restartMaxBackoffMs: e.ENGINE_RESTART_MAX_BACKOFF_MS,
       stopTimeoutMs: e.ENGINE_STOP_TIMEOUT_MS,
       warmupLanguages: e.ENGINE_WARMUP_LANGUAGES,

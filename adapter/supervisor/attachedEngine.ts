@@ -1,5 +1,6 @@
-import { settleWithin, sleep } from './deadline';
+import { settleWithin } from './deadline';
 import { pollUntilHealthy } from './healthPoll';
+import { watchHealth } from './healthWatch';
 import { StartLatch, type StartOutcome } from './startLatch';
 import type { ResolvedSupervisorOptions, Supervisor } from './supervisor';
 import { warmUp } from './warmup';
@@ -9,8 +10,8 @@ const LOOP_WIND_DOWN_MS = 3_000;
 
 /**
  * Attach mode (ENGINE_URL, no ENGINE_COMMAND): an engine someone else runs. Nothing to launch
- * or restart; the startup poll, then a check every ENGINE_HEALTH_INTERVAL_MS that moves
- * EngineState between ready and degraded with the reason.
+ * or restart; the startup poll, then the health loop (healthWatch.ts): ENGINE_HEALTH_FAILURES
+ * failed checks in a row move EngineState to degraded with the reason, one success back.
  */
 export class AttachedEngine implements Supervisor {
   private readonly stopController = new AbortController();
@@ -90,20 +91,24 @@ export class AttachedEngine implements Supervisor {
     logger.info({ url, startupMs: Math.round(performance.now() - started) }, 'engine ready');
     this.latch.settle(true, null);
 
-    while (await sleep(healthIntervalMs, this.stopSignal)) {
-      const result = await probe(url, timing.poll.probeTimeoutMs, this.stopSignal);
-      if (this.stopSignal.aborted) return;
-      const ready = engineState.isReady();
-      if (!result.ok && ready) {
-        logger.error({ url, error: result.error }, 'engine stopped answering');
+    await watchHealth({
+      probe,
+      url,
+      intervalMs: healthIntervalMs,
+      probeTimeoutMs: timing.poll.probeTimeoutMs,
+      failureThreshold: config.engine.healthFailures,
+      signal: this.stopSignal,
+      onUnhealthy: (lastError, failures) => {
+        logger.error({ url, error: lastError, failures }, 'engine stopped answering');
         engineState.update({
           state: 'degraded',
-          reason: `engine at ${url} stopped answering GET /api/v2/runtimes: ${result.error}`,
+          reason: `engine at ${url} stopped answering GET /api/v2/runtimes (${failures} checks in a row): ${lastError}`,
         });
-      } else if (result.ok && !ready) {
+      },
+      onHealthy: () => {
         logger.info({ url }, 'engine answering again');
         engineState.update({ state: 'ready' });
-      }
-    }
+      },
+    });
   }
 }

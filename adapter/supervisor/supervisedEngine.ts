@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { EngineLifecycle } from '../engine/engineState';
 import { linkedSignal, settleWithin, sleep, type LinkedSignal } from './deadline';
 import {
@@ -9,7 +12,9 @@ import {
 import { terminateEngine } from './engineStop';
 import { describeExit, describeOutput } from './exitReason';
 import { findFreePort } from './freePort';
-import { pollUntilHealthy } from './healthPoll';
+import { pollUntilHealthy, type HealthProbe } from './healthPoll';
+import { watchHealth } from './healthWatch';
+import { killLeftovers } from './leftoverJobs';
 import { OutputTail } from './outputTail';
 import { RestartPolicy } from './restartPolicy';
 import { StartLatch, type StartOutcome } from './startLatch';
@@ -23,6 +28,10 @@ interface EngineOutput {
 
 interface RunResult {
   exit: EngineExitStatus;
+  /** The engine said its port was taken (EADDRINUSE). */
+  portTaken: boolean;
+  /** Set when the health loop found it wedged and killed it: why. */
+  wedged: string | null;
   output: EngineOutput;
   pid: number | undefined;
   launchedAt: number;
@@ -32,6 +41,10 @@ interface RunResult {
 
 /** Beyond the stop timeout, how long stop() waits for the supervision loop to wind down. */
 const LOOP_WIND_DOWN_MS = 3_000;
+/** How long the leftovers of a dead engine may take to die before the next engine starts. */
+const LEFTOVER_KILL_MS = 3_000;
+/** Node's message when a listen fails on a taken port (Piston does not catch it). */
+const PORT_TAKEN = /\bEADDRINUSE\b/;
 
 /**
  * Supervised mode: launches ENGINE_COMMAND, waits for it to answer, relaunches it with capped
@@ -47,7 +60,10 @@ export class SupervisedEngine implements Supervisor {
   private loop: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   private bindAddress = '';
+  private port = 0;
   private url: string;
+  /** Where the local engine records its running jobs' process groups (jobGroups.ts there). */
+  private readonly jobGroupsDir = mkdtempSync(path.join(os.tmpdir(), 'psa-engine-jobs-'));
 
   constructor(
     private readonly options: ResolvedSupervisorOptions,
@@ -85,6 +101,48 @@ export class SupervisedEngine implements Supervisor {
 
   killNow(): void {
     this.current?.signalGroup('SIGKILL');
+    // Synchronously, as the process exits: the recorded job groups, at least.
+    for (const pgid of this.recordedJobGroups()) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    }
+  }
+
+  /** The process groups the local engine says are running jobs (none for Piston). */
+  private recordedJobGroups(): number[] {
+    try {
+      return readdirSync(this.jobGroupsDir)
+        .filter((name) => /^\d+$/.test(name))
+        .map(Number)
+        .filter((pgid) => pgid > 1);
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Kills every job process a dead engine left (leftoverJobs.ts) and checks none is left, so
+   * the next engine never shares the machine with them.
+   */
+  private async killLeftovers(after: string): Promise<void> {
+    const { config, logger } = this.options;
+    const groups = this.recordedJobGroups();
+    const result = await killLeftovers({ uids: config.engine.jobUids, groups }, LEFTOVER_KILL_MS);
+    for (const pgid of groups) rmSync(path.join(this.jobGroupsDir, String(pgid)), { force: true });
+    if (result.survivors.length > 0) {
+      logger.error(
+        { survivors: result.survivors, killed: result.killed.length, after },
+        'job processes of the dead engine survived SIGKILL',
+      );
+    } else if (result.killed.length > 0) {
+      logger.warn(
+        { killed: result.killed.length, pids: result.killed.slice(0, 20), after },
+        'killed job processes the engine left behind',
+      );
+    }
   }
 
   private async stopOnce(): Promise<void> {
@@ -97,12 +155,16 @@ export class SupervisedEngine implements Supervisor {
     if (this.loop !== null) {
       await settleWithin(this.loop, config.engine.stopTimeoutMs + LOOP_WIND_DOWN_MS);
     }
+    // The engine's jobs are in groups of their own: SIGTERM to the engine's did not reach them.
+    await this.killLeftovers('the adapter is stopping');
+    rmSync(this.jobGroupsDir, { recursive: true, force: true });
     this.latch.settle(false, 'the adapter stopped before the engine was ready');
   }
 
   private async supervise(): Promise<void> {
     const { config, engineState, logger } = this.options;
     const port = config.engine.port === 0 ? await findFreePort() : config.engine.port;
+    this.port = port;
     this.bindAddress = `127.0.0.1:${port}`;
     // With ENGINE_PORT=0 the configured URL names port 0; the engine is where we bound it.
     if (config.engine.port === 0) this.url = `http://${this.bindAddress}`;
@@ -112,11 +174,18 @@ export class SupervisedEngine implements Supervisor {
     while (!this.stopSignal.aborted) {
       const run = await this.runOnce(previousExit);
       if (this.stopSignal.aborted) return;
+      await this.killLeftovers(`engine pid ${run.pid} exited`);
 
-      const description = describeExit(run.exit, {
+      const exitDescription = describeExit(run.exit, {
         stderr: run.output.stderr.lines(),
         stdout: run.output.stdout.lines(),
       });
+      let description = exitDescription;
+      if (run.portTaken) {
+        description = `engine port ${this.bindAddress} is taken by another process (${exitDescription})`;
+      } else if (run.wedged !== null) {
+        description = `${run.wedged}; ${exitDescription}`;
+      }
       const now = performance.now();
       const delayMs = this.policy.nextDelay(run.readyAt === null ? null : now - run.readyAt);
       const restarts = engineState.snapshot().restarts + 1;
@@ -129,6 +198,8 @@ export class SupervisedEngine implements Supervisor {
           ...run.exit,
           ranMs: Math.round(now - run.launchedAt),
           wasReady: run.readyAt !== null,
+          portTaken: run.portTaken,
+          wedged: run.wedged,
           stderrTail,
           restart: restarts,
           delayMs,
@@ -159,17 +230,22 @@ export class SupervisedEngine implements Supervisor {
     const { config, engineState, logger, timing, probe } = this.options;
     const output: EngineOutput = { stdout: new OutputTail(), stderr: new OutputTail() };
     const launchedAt = performance.now();
+    const seen = { portTaken: false, wedged: null as string | null };
     let engine: EngineProcess;
     try {
       engine = await launchEngineProcess({
         command: this.command,
         env: this.engineEnvironment(),
-        onLine: (stream, line, pid) => this.onEngineLine(output, stream, line, pid),
+        onLine: (stream, line, pid) => {
+          if (PORT_TAKEN.test(line)) seen.portTaken = true;
+          this.onEngineLine(output, stream, line, pid);
+        },
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return {
         exit: { code: null, signal: null, error: message },
+        ...seen,
         output,
         pid: undefined,
         launchedAt,
@@ -187,7 +263,7 @@ export class SupervisedEngine implements Supervisor {
           signal: null,
           error: 'did not exit after SIGKILL',
         };
-        return { exit, output, pid: enginePid, launchedAt, readyAt: null };
+        return { exit, ...seen, output, pid: enginePid, launchedAt, readyAt: null };
       }
       logger.info(
         {
@@ -213,7 +289,7 @@ export class SupervisedEngine implements Supervisor {
       const runSignal = run.signal;
 
       const poll = await pollUntilHealthy({
-        probe,
+        probe: this.ownProbe(probe, enginePid, seen),
         url: this.url,
         timing: timing.poll,
         deadlineMs: config.engine.startTimeoutMs,
@@ -243,15 +319,70 @@ export class SupervisedEngine implements Supervisor {
           engineState.update({ state: 'ready', pid: enginePid ?? null });
           logger.info({ enginePid, startupMs: Math.round(readyAt - launchedAt) }, 'engine ready');
           this.latch.settle(true, null);
+          void this.watchReadyEngine(engine, runSignal, seen);
         }
       }
       // The engine's lifetime: unbounded by design; stop() ends it with bounded escalation.
       const exit = await engine.exited;
-      return { exit, output, pid: enginePid, launchedAt, readyAt };
+      return { exit, ...seen, output, pid: enginePid, launchedAt, readyAt };
     } finally {
       run?.dispose();
       this.current = null;
     }
+  }
+
+  /**
+   * The readiness probe, made sure it reached this engine: with the port taken, the launch
+   * fails while the port's holder (another adapter's engine, say) answers every probe.
+   */
+  private ownProbe(
+    probe: HealthProbe,
+    enginePid: number | undefined,
+    seen: { portTaken: boolean },
+  ): HealthProbe {
+    return async (url, timeoutMs, signal) => {
+      if (seen.portTaken) {
+        return { ok: false, error: `engine port ${this.bindAddress} is taken by another process` };
+      }
+      const result = await probe(url, timeoutMs, signal);
+      if (!result.ok || enginePid === undefined) return result;
+      const owner = this.options.portOwner(this.port, enginePid);
+      if (owner.kind !== 'other') return result;
+      return {
+        ok: false,
+        error: `engine port ${this.bindAddress} is taken by another process (pid ${owner.pid}, not the engine's pid ${enginePid}): its answers are not the engine's`,
+      };
+    };
+  }
+
+  /**
+   * The health loop once ready (healthWatch.ts): an engine that stops answering for the
+   * threshold of checks in a row is wedged, and is killed, so the exit path restarts it.
+   */
+  private async watchReadyEngine(
+    engine: EngineProcess,
+    runSignal: AbortSignal,
+    seen: { wedged: string | null },
+  ): Promise<void> {
+    const { config, logger, timing, probe } = this.options;
+    await watchHealth({
+      probe,
+      url: this.url,
+      intervalMs: config.engine.healthIntervalMs,
+      probeTimeoutMs: timing.poll.probeTimeoutMs,
+      failureThreshold: config.engine.healthFailures,
+      signal: runSignal,
+      onUnhealthy: (lastError, failures) => {
+        seen.wedged = `engine stopped answering GET /api/v2/runtimes (${failures} checks in a row, last: ${lastError}) and was killed`;
+        logger.error(
+          { enginePid: engine.pid, failures, lastError },
+          'engine wedged: not answering health checks; killing it to restart',
+        );
+        this.options.engineState.update({ state: 'restarting', reason: seen.wedged });
+        engine.signalGroup('SIGKILL');
+      },
+      onHealthy: () => undefined,
+    });
   }
 
   private onStartDeadline(
@@ -294,6 +425,8 @@ export class SupervisedEngine implements Supervisor {
       PISTON_RUN_TIMEOUT: String(config.maxTimeoutSeconds * 1000),
       PISTON_OUTPUT_MAX_SIZE: String(config.outputMaxBytes),
       PISTON_MAX_CONCURRENT_JOBS: String(config.maxConcurrentJobs),
+      // Read by the local engine only (Piston ignores it): see killLeftovers.
+      LOCAL_ENGINE_JOB_GROUPS_DIR: this.jobGroupsDir,
     };
   }
 }

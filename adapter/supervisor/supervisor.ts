@@ -3,6 +3,7 @@ import type { EngineState } from '../engine/engineState';
 import type { Logger } from '../logging/logger';
 import { AttachedEngine } from './attachedEngine';
 import { probeRuntimes, type HealthProbe, type PollTiming } from './healthPoll';
+import { portOwner, type PortOwner } from './portOwner';
 import type { StartOutcome } from './startLatch';
 import { SupervisedEngine } from './supervisedEngine';
 
@@ -39,6 +40,8 @@ export interface SupervisorOptions {
   /** Overrides, for tests. */
   timing?: Partial<Omit<SupervisorTiming, 'poll'>> & { poll?: Partial<PollTiming> };
   probe?: HealthProbe;
+  /** Who holds a port; by default read from /proc (portOwner.ts). */
+  portOwner?: (port: number, engineGroup: number) => PortOwner;
 }
 
 /** What the engine classes receive: options with every default filled in. */
@@ -48,6 +51,7 @@ export interface ResolvedSupervisorOptions {
   logger: Logger;
   timing: SupervisorTiming;
   probe: HealthProbe;
+  portOwner: (port: number, engineGroup: number) => PortOwner;
 }
 
 export function defaultTiming(config: AdapterConfig): SupervisorTiming {
@@ -74,6 +78,12 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     engineState: options.engineState,
     logger: options.logger.child({ component: 'supervisor' }),
     probe: options.probe ?? probeRuntimes,
+    // A faked probe (tests) reaches no port: nobody's socket there is the engine's or not.
+    portOwner:
+      options.portOwner ??
+      (options.probe === undefined
+        ? (port, group) => portOwner(port, group)
+        : () => ({ kind: 'unknown', why: 'the probe is not a network one' })),
     timing: {
       ...defaults,
       ...options.timing,

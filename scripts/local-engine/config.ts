@@ -36,6 +36,8 @@ export interface EngineConfig {
   maxProcessCount: number;
   /** Languages to offer, in this order; null: every one found on this machine. */
   languages: string[] | null;
+  /** Where running jobs' process groups are recorded (see jobGroups.ts); undefined: nowhere. */
+  jobGroupsDir: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +91,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): EngineConfig {
     maxFileSize: int('PISTON_MAX_FILE_SIZE', 10_000_000),
     maxProcessCount: int('PISTON_MAX_PROCESS_COUNT', 64),
     languages: parseLanguages(env.LOCAL_ENGINE_LANGUAGES),
+    jobGroupsDir: env.LOCAL_ENGINE_JOB_GROUPS_DIR?.trim() || undefined,
   };
   atLeast('PISTON_OUTPUT_MAX_SIZE', config.outputMaxSize, 0);
   atLeast('PISTON_MAX_CONCURRENT_JOBS', config.maxConcurrentJobs, 1);
