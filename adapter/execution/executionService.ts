@@ -1,4 +1,5 @@
 import type { AdapterConfig } from '../config/config';
+import type { EngineJobErrors } from '../engine/engineJobErrors';
 import { EngineLimits, type LearnedLimit } from '../engine/engineLimits';
 import type { EngineSnapshot, EngineState } from '../engine/engineState';
 import { EngineError } from '../piston/engineError';
@@ -31,6 +32,9 @@ export interface ExecuteOptions {
 export interface SessionFileSource {
   filesForExecution(identifier: string | undefined): Promise<PistonFile[]>;
 }
+
+/** How long an empty engine 500 waits for the engine's log line saying why. */
+const LOGGED_REASON_WAIT_MS = 250;
 
 /** An engine request, and what is needed to read its answer. */
 interface PreparedJob {
@@ -78,6 +82,7 @@ export class ExecutionService {
     private readonly client: PistonClient,
     private readonly catalog: RuntimeCatalog,
     private readonly sessionFiles?: SessionFileSource,
+    private readonly jobErrors?: EngineJobErrors,
   ) {
     this.gate = new AdmissionGate(config.gate);
     this.limits =
@@ -128,10 +133,12 @@ export class ExecutionService {
       : controller.signal;
     this.running.add(controller);
     let release: Release | undefined;
+    let sentAt: number | undefined;
     try {
       // Queued requests are in `running` too, so a dying engine turns them away at once.
       release = await this.gate.admit(queueSignal);
       const started = performance.now();
+      sentAt = started;
       let response;
       try {
         response = await this.callEngine(job.body, timeout.ms, controller.signal);
@@ -158,12 +165,31 @@ export class ExecutionService {
     } catch (error) {
       // Never reached the engine: if it went away meanwhile, say so rather than "aborted".
       if (release === undefined) this.assertEngineReady();
-      if (error instanceof EngineError) throw httpErrorFromEngine(error);
+      if (error instanceof EngineError) {
+        throw httpErrorFromEngine(await this.withLoggedReason(error, sentAt));
+      }
       throw error;
     } finally {
       release?.();
       this.running.delete(controller);
     }
+  }
+
+  /**
+   * An engine 500 with no body, given the reason the engine logged for it, when its log has
+   * one (see EngineJobErrors for how the two are matched).
+   */
+  private async withLoggedReason(error: EngineError, sentAt: number | undefined) {
+    const status = error.details.status ?? 0;
+    const empty = error.details.body === undefined || error.details.body === '';
+    if (error.kind !== 'bad_status' || status < 500 || !empty || sentAt === undefined) return error;
+    const logged = await this.jobErrors?.waitSince(sentAt, LOGGED_REASON_WAIT_MS);
+    if (logged == null) return error;
+    return new EngineError(
+      'bad_status',
+      `${error.message}; the engine logged for job ${logged.uuid}: ${logged.reason}`,
+      { ...error.details, cause: error },
+    );
   }
 
   private callEngine(body: string, runTimeoutMs: number, signal: AbortSignal) {

@@ -1,5 +1,6 @@
 import express from 'express';
 import type { AdapterConfig } from '../config/config';
+import type { EngineJobErrors } from '../engine/engineJobErrors';
 import type { EngineState } from '../engine/engineState';
 import { ExecutionHistory } from '../execution/executionHistory';
 import { ExecutionService } from '../execution/executionService';
@@ -21,6 +22,8 @@ export interface AppDependencies {
   config: AdapterConfig;
   engineState: EngineState;
   logger: Logger;
+  /** The reasons the engine logged for jobs it failed (read by the supervisor). */
+  jobErrors?: EngineJobErrors;
 }
 
 export interface AdapterApp {
@@ -74,7 +77,7 @@ export function createApp(deps: AppDependencies): AdapterApp {
     executionBytesLimit: config.engine.bodyLimitBytes,
   });
   const history = new ExecutionHistory(config.executionsKept);
-  const service = new ExecutionService(config, engineState, client, catalog, store);
+  const service = new ExecutionService(config, engineState, client, catalog, store, deps.jobErrors);
   service.onLimitLearned = (learned) =>
     logger.warn(
       { limit: learned.name, value: learned.value, engineUrl: config.engine.url },

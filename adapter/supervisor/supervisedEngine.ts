@@ -10,6 +10,7 @@ import {
   type EngineStream,
 } from './engineProcess';
 import { terminateEngine } from './engineStop';
+import { JobErrorReader, parseEngineLine } from './engineLog';
 import { describeExit, describeOutput } from './exitReason';
 import { findFreePort } from './freePort';
 import { pollUntilHealthy, type HealthProbe } from './healthPoll';
@@ -63,6 +64,7 @@ export class SupervisedEngine implements Supervisor {
   private port = 0;
   private url: string;
   /** Where the local engine records its running jobs' process groups (jobGroups.ts there). */
+  private readonly jobErrorReader = new JobErrorReader();
   private readonly jobGroupsDir = mkdtempSync(path.join(os.tmpdir(), 'psa-engine-jobs-'));
 
   constructor(
@@ -411,10 +413,23 @@ export class SupervisedEngine implements Supervisor {
     line: string,
     enginePid: number | undefined,
   ): void {
-    output[stream].push(line);
-    const fields = { source: 'engine', stream, enginePid };
-    if (stream === 'stderr') this.options.logger.warn(fields, line);
-    else this.options.logger.info(fields, line);
+    const entry = parseEngineLine(line, stream);
+    output[stream].push(entry.message);
+    const jobError = this.jobErrorReader.read(entry);
+    if (jobError !== null) this.options.jobErrors?.record(jobError.uuid, jobError.reason);
+    const level = jobError !== null ? 'error' : entry.level;
+    this.options.logger[level](
+      {
+        ...entry.fields,
+        source: 'engine',
+        stream,
+        enginePid,
+        ...(entry.module !== null && { module: entry.module }),
+        ...(entry.time !== null && { engineTime: entry.time }),
+        ...(jobError !== null && { job: jobError.uuid }),
+      },
+      entry.message,
+    );
   }
 
   /** Piston reads its settings from PISTON_* variables; these carry our limits to it. */

@@ -1,4 +1,5 @@
 import type { AdapterConfig } from '../config/config';
+import type { EngineJobErrors } from '../engine/engineJobErrors';
 import type { EngineState } from '../engine/engineState';
 import type { Logger } from '../logging/logger';
 import { AttachedEngine } from './attachedEngine';
@@ -42,6 +43,8 @@ export interface SupervisorOptions {
   probe?: HealthProbe;
   /** Who holds a port; by default read from /proc (portOwner.ts). */
   portOwner?: (port: number, engineGroup: number) => PortOwner;
+  /** Where the reasons the engine logs for failed jobs are kept, for executions to report. */
+  jobErrors?: EngineJobErrors;
 }
 
 /** What the engine classes receive: options with every default filled in. */
@@ -52,6 +55,7 @@ export interface ResolvedSupervisorOptions {
   timing: SupervisorTiming;
   probe: HealthProbe;
   portOwner: (port: number, engineGroup: number) => PortOwner;
+  jobErrors?: EngineJobErrors | undefined;
 }
 
 export function defaultTiming(config: AdapterConfig): SupervisorTiming {
@@ -78,6 +82,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     engineState: options.engineState,
     logger: options.logger.child({ component: 'supervisor' }),
     probe: options.probe ?? probeRuntimes,
+    jobErrors: options.jobErrors,
     // A faked probe (tests) reaches no port: nobody's socket there is the engine's or not.
     portOwner:
       options.portOwner ??
