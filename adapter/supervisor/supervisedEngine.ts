@@ -1,8 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { EngineLifecycle } from '../engine/engineState';
-import { linkedSignal, settleWithin, sleep, type LinkedSignal } from './deadline';
+import type { EngineLifecycle as LifecycleState } from '../engine/engineState';
+import { EngineLifecycle } from './engineLifecycle';
+import { linkedSignal, sleep, type LinkedSignal } from './deadline';
 import {
   launchEngineProcess,
   type EngineExitStatus,
@@ -13,14 +14,11 @@ import { terminateEngine } from './engineStop';
 import { JobErrorReader, parseEngineLine } from './engineLog';
 import { describeExit, describeOutput } from './exitReason';
 import { findFreePort } from './freePort';
-import { pollUntilHealthy, type HealthProbe } from './healthPoll';
-import { watchHealth } from './healthWatch';
+import type { HealthProbe } from './healthPoll';
 import { killLeftovers } from './leftoverJobs';
 import { OutputTail } from './outputTail';
 import { RestartPolicy } from './restartPolicy';
-import { StartLatch, type StartOutcome } from './startLatch';
-import type { ResolvedSupervisorOptions, Supervisor } from './supervisor';
-import { warmUp } from './warmup';
+import type { ResolvedSupervisorOptions } from './supervisor';
 
 interface EngineOutput {
   stdout: OutputTail;
@@ -51,26 +49,24 @@ const PORT_TAKEN = /\bEADDRINUSE\b/;
  * Supervised mode: launches ENGINE_COMMAND, waits for it to answer, relaunches it with capped
  * exponential backoff whenever it exits, and keeps EngineState saying why it is not ready.
  */
-export class SupervisedEngine implements Supervisor {
-  private readonly stopController = new AbortController();
-  private readonly latch = new StartLatch();
+export class SupervisedEngine extends EngineLifecycle {
+  protected readonly windDownMs: number;
   private readonly policy: RestartPolicy;
   /** The engine process running now, if any. */
   private current: EngineProcess | null = null;
   private everReady = false;
-  private loop: Promise<void> | null = null;
-  private stopping: Promise<void> | null = null;
   private bindAddress = '';
   private port = 0;
   private url: string;
-  /** Where the local engine records its running jobs' process groups (jobGroups.ts there). */
   private readonly jobErrorReader = new JobErrorReader();
+  /** Where the local engine records its running jobs' process groups (jobGroups.ts there). */
   private readonly jobGroupsDir = mkdtempSync(path.join(os.tmpdir(), 'psa-engine-jobs-'));
 
   constructor(
-    private readonly options: ResolvedSupervisorOptions,
+    options: ResolvedSupervisorOptions,
     private readonly command: string,
   ) {
+    super(options);
     const { config, timing } = options;
     this.policy = new RestartPolicy(
       timing.restartBaseMs,
@@ -78,27 +74,19 @@ export class SupervisedEngine implements Supervisor {
       timing.stableAfterMs,
     );
     this.url = config.engine.url;
+    this.windDownMs = config.engine.stopTimeoutMs + LOOP_WIND_DOWN_MS;
   }
 
-  private get stopSignal(): AbortSignal {
-    return this.stopController.signal;
+  protected async releaseEngine(): Promise<void> {
+    const { config, logger } = this.options;
+    const engine = this.current;
+    if (engine !== null) await terminateEngine(engine, config.engine.stopTimeoutMs, logger);
   }
 
-  start(): Promise<StartOutcome> {
-    if (this.loop !== null) throw new Error('the supervisor was already started');
-    this.loop = this.supervise().catch((error: unknown) => {
-      // A bug here must neither leave startup waiting forever nor hide why nothing works.
-      const reason = `engine supervisor failed: ${error instanceof Error ? error.message : String(error)}`;
-      this.options.logger.error({ err: error }, 'engine supervisor failed');
-      if (!this.stopSignal.aborted) this.options.engineState.update({ state: 'degraded', reason });
-      this.latch.settle(false, reason);
-    });
-    return this.latch.outcome;
-  }
-
-  stop(): Promise<void> {
-    this.stopping ??= this.stopOnce();
-    return this.stopping;
+  protected async afterStopped(): Promise<void> {
+    // The engine's jobs are in groups of their own: SIGTERM to the engine's did not reach them.
+    await this.killLeftovers('the adapter is stopping');
+    rmSync(this.jobGroupsDir, { recursive: true, force: true });
   }
 
   killNow(): void {
@@ -147,23 +135,7 @@ export class SupervisedEngine implements Supervisor {
     }
   }
 
-  private async stopOnce(): Promise<void> {
-    const { config, engineState, logger } = this.options;
-    this.stopController.abort();
-    engineState.update({ state: 'stopping', reason: 'the adapter is shutting down' });
-    const engine = this.current;
-    if (engine !== null) await terminateEngine(engine, config.engine.stopTimeoutMs, logger);
-    // Every wait in the loop watches the stop signal, so it ends at once; bounded regardless.
-    if (this.loop !== null) {
-      await settleWithin(this.loop, config.engine.stopTimeoutMs + LOOP_WIND_DOWN_MS);
-    }
-    // The engine's jobs are in groups of their own: SIGTERM to the engine's did not reach them.
-    await this.killLeftovers('the adapter is stopping');
-    rmSync(this.jobGroupsDir, { recursive: true, force: true });
-    this.latch.settle(false, 'the adapter stopped before the engine was ready');
-  }
-
-  private async supervise(): Promise<void> {
+  protected async drive(): Promise<void> {
     const { config, engineState, logger } = this.options;
     const port = config.engine.port === 0 ? await findFreePort() : config.engine.port;
     this.port = port;
@@ -193,7 +165,7 @@ export class SupervisedEngine implements Supervisor {
       const restarts = engineState.snapshot().restarts + 1;
       const stderrTail = run.output.stderr.lines();
       // Restarting: it worked before, so this is an outage. Degraded: it never worked yet.
-      const state: EngineLifecycle = this.everReady ? 'restarting' : 'degraded';
+      const state: LifecycleState = this.everReady ? 'restarting' : 'degraded';
       logger.error(
         {
           enginePid: run.pid,
@@ -229,7 +201,7 @@ export class SupervisedEngine implements Supervisor {
 
   /** One engine process from launch to exit. */
   private async runOnce(previousExit: string | null): Promise<RunResult> {
-    const { config, engineState, logger, timing, probe } = this.options;
+    const { config, engineState, logger, probe } = this.options;
     const output: EngineOutput = { stdout: new OutputTail(), stderr: new OutputTail() };
     const launchedAt = performance.now();
     const seen = { portTaken: false, wedged: null as string | null };
@@ -290,39 +262,20 @@ export class SupervisedEngine implements Supervisor {
       run = linkedSignal([this.stopSignal, exitedController.signal]);
       const runSignal = run.signal;
 
-      const poll = await pollUntilHealthy({
-        probe: this.ownProbe(probe, enginePid, seen),
+      let readyAt: number | null = null;
+      const ready = await this.awaitReady({
         url: this.url,
-        timing: timing.poll,
-        deadlineMs: config.engine.startTimeoutMs,
+        probe: this.ownProbe(probe, enginePid, seen),
         signal: runSignal,
+        startedAt: launchedAt,
+        fields: { enginePid },
+        readyPatch: { pid: enginePid ?? null },
         onDeadline: (lastError) => this.onStartDeadline(enginePid, output, lastError),
       });
-      let readyAt: number | null = null;
-      if (poll.healthy) {
-        logger.info(
-          {
-            enginePid,
-            durationMs: Math.round(performance.now() - launchedAt),
-            probes: poll.probes,
-          },
-          'engine answering',
-        );
-        await warmUp({
-          url: this.url,
-          languages: config.engine.warmupLanguages,
-          logger,
-          timeoutMs: config.engine.startTimeoutMs,
-          signal: runSignal,
-        });
-        if (!runSignal.aborted) {
-          readyAt = performance.now();
-          this.everReady = true;
-          engineState.update({ state: 'ready', pid: enginePid ?? null });
-          logger.info({ enginePid, startupMs: Math.round(readyAt - launchedAt) }, 'engine ready');
-          this.latch.settle(true, null);
-          void this.watchReadyEngine(engine, runSignal, seen);
-        }
+      if (ready) {
+        readyAt = performance.now();
+        this.everReady = true;
+        void this.watchReadyEngine(engine, runSignal, seen);
       }
       // The engine's lifetime: unbounded by design; stop() ends it with bounded escalation.
       const exit = await engine.exited;
@@ -366,13 +319,9 @@ export class SupervisedEngine implements Supervisor {
     runSignal: AbortSignal,
     seen: { wedged: string | null },
   ): Promise<void> {
-    const { config, logger, timing, probe } = this.options;
-    await watchHealth({
-      probe,
+    const { logger } = this.options;
+    await this.watch({
       url: this.url,
-      intervalMs: config.engine.healthIntervalMs,
-      probeTimeoutMs: timing.poll.probeTimeoutMs,
-      failureThreshold: config.engine.healthFailures,
       signal: runSignal,
       onUnhealthy: (lastError, failures) => {
         seen.wedged = `engine stopped answering GET /api/v2/runtimes (${failures} checks in a row, last: ${lastError}) and was killed`;
