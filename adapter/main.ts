@@ -5,6 +5,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig, type AdapterConfig } from './config/config';
+import { EngineJobErrors } from './engine/engineJobErrors';
 import { EngineState } from './engine/engineState';
 import { createApp } from './http/app';
 import { createLogger, type Logger } from './logging/logger';
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
   const mode = config.engine.command === undefined ? 'attached' : 'supervised';
   const engineState = new EngineState({ mode, url: config.engine.url });
   logStateChanges(engineState, logger);
-  const supervisor = createSupervisor({ config, engineState, logger });
+  const jobErrors = new EngineJobErrors();
+  const supervisor = createSupervisor({ config, engineState, logger, jobErrors });
   const shutdown = new Shutdown({
     logger,
     supervisor,
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
   // The supervisor resolved where the engine really is (ENGINE_PORT=0 picks a port at start).
   const engineUrl = engineState.snapshot().url;
   const appConfig = { ...config, engine: { ...config.engine, url: engineUrl } };
-  const adapterApp = createApp({ config: appConfig, engineState, logger });
+  const adapterApp = createApp({ config: appConfig, engineState, logger, jobErrors });
   const ingressStarted = performance.now();
   let ingress;
   try {

@@ -78,6 +78,10 @@ elif [ -f "$PISTON_ROOT/src/index.js" ]; then
       die "Piston's own Node $PISTON_NODE is missing or not executable (set PISTON_NODE)"
     ENGINE_COMMAND="$(arg "$PISTON_NODE") $(arg "$PISTON_ROOT/src")"
     say "engine: piston (pre-isolate v3) via $ENGINE_COMMAND"
+    # Its jobs run as runner users 1001..1500 (api/src/config.js); the adapter kills what a
+    # dead Piston left of them before relaunching it.
+    ENGINE_JOB_UIDS=${ENGINE_JOB_UIDS:-1001-1500}
+    export ENGINE_JOB_UIDS
     if [ "$(id -u)" != 0 ]; then
       say "warning: running as uid $(id -u): pre-isolate Piston needs root to run jobs as its runner users"
     fi

@@ -35,6 +35,11 @@ const caseInsensitiveEnum = <T extends string>(values: readonly T[], field: stri
     return match;
   });
 
+/** A string Piston can hand a process: Node refuses arguments with NUL bytes (an empty 500). */
+const noNul = z
+  .string({ error: 'must be a string' })
+  .refine((value) => !value.includes('\0'), { message: 'must not contain a NUL byte' });
+
 const fileSchema = z.object(
   {
     name: z
@@ -43,6 +48,11 @@ const fileSchema = z.object(
       .max(255, 'must be at most 255 characters')
       .refine((name) => !/(^|[\\/])\.\.([\\/]|$)/.test(name) && !/^[\\/]/.test(name), {
         message: 'must stay inside the job directory (no absolute paths or "..")',
+      })
+      // Names Piston cannot write answer an empty 500 (contract section 5): say why instead.
+      .refine((name) => !name.includes('\0'), { message: 'must not contain a NUL byte' })
+      .refine((name) => name !== '.' && !/[\\/]$/.test(name) && !/[\\/]{2}/.test(name), {
+        message: 'must name a file: not ".", no trailing "/" and no empty path segments',
       }),
     content: z.string({ error: 'must be a string' }),
     encoding: caseInsensitiveEnum(['utf8', 'base64', 'hex'] as const, 'encoding').optional(),
@@ -67,9 +77,9 @@ const executionFieldsSchema = z.object({
   executionType: caseInsensitiveEnum(['synchronous'] as const, 'executionType')
     .optional()
     .nullable(),
-  stdin: z.string({ error: 'must be a string' }).optional().nullable(),
+  stdin: noNul.optional().nullable(),
   args: z
-    .array(z.string({ error: 'must be a string' }), { error: 'must be an array of strings' })
+    .array(noNul, { error: 'must be an array of strings' })
     .max(1_000, 'must have at most 1000 entries')
     .optional()
     .nullable(),

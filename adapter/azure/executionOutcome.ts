@@ -9,6 +9,17 @@ export interface StageOutcome {
   signal: string | null;
 }
 
+/** A run timeout shorter than asked for: what was asked, what applied, and whose limit. */
+export interface TimeoutClamp {
+  requestedSeconds: number;
+  appliedSeconds: number;
+  /** adapter: MAX_TIMEOUT_SECONDS; engine: the engine's own run timeout limit. */
+  by: 'adapter' | 'engine';
+  /** Set when the request gave no timeout and DEFAULT_TIMEOUT_SECONDS was asked for. */
+  defaulted?: boolean;
+  reason: string;
+}
+
 /** One execution, dialect-free: what both Azure response shapes are built from. */
 export interface ExecutionOutcome {
   succeeded: boolean;
@@ -25,6 +36,8 @@ export interface ExecutionOutcome {
   /** Why the engine stopped the program early, or null when it ran to its own end. */
   stopReason: StopReason | null;
   stopMessage: string | null;
+  /** Present when the run timeout was clamped (see TimeoutClamp). */
+  timeoutClamp?: TimeoutClamp;
 }
 
 export interface OutcomeContext {

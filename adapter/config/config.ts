@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { PISTON_DEFAULT_LIMITS, type LimitName } from '../engine/engineLimits';
 import { environmentSchema, type Environment } from './schema';
 
 export interface AdapterConfig {
@@ -14,12 +15,20 @@ export interface AdapterConfig {
     url: string;
     startTimeoutMs: number;
     healthIntervalMs: number;
+    /** Consecutive failed health checks before the engine is wedged. */
+    healthFailures: number;
+    /** A launched engine's runner uids, whose processes die with it; null: none. */
+    jobUids: { min: number; max: number } | null;
     restartMaxBackoffMs: number;
     stopTimeoutMs: number;
     warmupLanguages: string[];
     exitOnStartFailure: boolean;
     bodyLimitBytes: number;
     deadlineMarginMs: number;
+    /** The limits handed to a launched engine (see supervisedEngine's engine environment). */
+    launchedLimits: Record<LimitName, number>;
+    /** What the operator says an attached engine's limits are (ENGINE_*_MAX_*). */
+    attachedLimits: Partial<Record<LimitName, number>>;
   };
   defaultLanguage: string;
   defaultTimeoutSeconds: number;
@@ -104,12 +113,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig 
       url: (e.ENGINE_URL ?? `http://127.0.0.1:${e.ENGINE_PORT}`).replace(/\/+$/, ''),
       startTimeoutMs: e.ENGINE_START_TIMEOUT_MS,
       healthIntervalMs: e.ENGINE_HEALTH_INTERVAL_MS,
+      healthFailures: e.ENGINE_HEALTH_FAILURES,
+      jobUids: e.ENGINE_JOB_UIDS ?? null,
       restartMaxBackoffMs: e.ENGINE_RESTART_MAX_BACKOFF_MS,
       stopTimeoutMs: e.ENGINE_STOP_TIMEOUT_MS,
       warmupLanguages: e.ENGINE_WARMUP_LANGUAGES,
       exitOnStartFailure: e.ENGINE_EXIT_ON_START_FAILURE,
       bodyLimitBytes: e.ENGINE_BODY_LIMIT_BYTES,
       deadlineMarginMs: e.ENGINE_DEADLINE_MARGIN_MS,
+      launchedLimits: {
+        runTimeoutMs: e.MAX_TIMEOUT_SECONDS * 1000,
+        compileTimeoutMs: e.PISTON_COMPILE_TIMEOUT ?? PISTON_DEFAULT_LIMITS.compileTimeoutMs,
+        outputMaxBytes: e.OUTPUT_MAX_BYTES,
+        runMemoryBytes: e.PISTON_RUN_MEMORY_LIMIT ?? PISTON_DEFAULT_LIMITS.runMemoryBytes,
+      },
+      attachedLimits: {
+        ...(e.ENGINE_RUN_TIMEOUT_MAX_MS !== undefined && {
+          runTimeoutMs: e.ENGINE_RUN_TIMEOUT_MAX_MS,
+        }),
+        ...(e.ENGINE_COMPILE_TIMEOUT_MAX_MS !== undefined && {
+          compileTimeoutMs: e.ENGINE_COMPILE_TIMEOUT_MAX_MS,
+        }),
+        ...(e.ENGINE_OUTPUT_MAX_BYTES !== undefined && {
+          outputMaxBytes: e.ENGINE_OUTPUT_MAX_BYTES,
+        }),
+        ...(e.ENGINE_RUN_MEMORY_MAX_BYTES !== undefined && {
+          runMemoryBytes: e.ENGINE_RUN_MEMORY_MAX_BYTES,
+        }),
+      },
     },
     defaultLanguage: e.DEFAULT_LANGUAGE,
     defaultTimeoutSeconds: e.DEFAULT_TIMEOUT_SECONDS,

@@ -38,6 +38,25 @@ export const environmentSchema = z.object({
   ENGINE_URL: z.url({ protocol: /^https?$/ }).optional(),
   ENGINE_START_TIMEOUT_MS: positiveInt.default(60_000),
   ENGINE_HEALTH_INTERVAL_MS: positiveInt.default(2_000),
+  /** Failed health checks in a row before the engine counts as wedged (restarted or reported). */
+  ENGINE_HEALTH_FAILURES: positiveInt.default(3),
+  /**
+   * The uids a launched engine runs jobs as (Piston: runner users 1001-1500, set by the start
+   * script). After the engine dies, every process of these uids is killed before a new engine
+   * takes work. Unset: none (the local engine runs jobs as itself and records their groups).
+   */
+  ENGINE_JOB_UIDS: z
+    .string()
+    .trim()
+    .regex(/^\d+-\d+$/, 'expected a range like 1001-1500')
+    .transform((value) => {
+      const [min = 0, max = 0] = value.split('-').map(Number);
+      return { min, max };
+    })
+    .refine((range) => range.min >= 1 && range.min <= range.max, {
+      message: 'expected min-max with 1 <= min <= max (uid 0 is never a runner)',
+    })
+    .optional(),
   ENGINE_RESTART_MAX_BACKOFF_MS: positiveInt.default(10_000),
   ENGINE_STOP_TIMEOUT_MS: positiveInt.default(5_000),
   ENGINE_WARMUP_LANGUAGES: commaList.default([]),
@@ -50,6 +69,19 @@ export const environmentSchema = z.object({
   ENGINE_DEADLINE_MARGIN_MS: positiveInt.default(15_000),
   /** Largest JSON body the engine accepts (Piston: express.json limit of 100 kB). */
   ENGINE_BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
+
+  /**
+   * The limits of an engine the adapter attaches to (Piston's API does not tell them). Unset:
+   * learned from the engine's first refusal. A launched engine's limits are the ones the
+   * adapter hands it, so these do not apply to it.
+   */
+  ENGINE_RUN_TIMEOUT_MAX_MS: positiveInt.optional(),
+  ENGINE_COMPILE_TIMEOUT_MAX_MS: positiveInt.optional(),
+  ENGINE_OUTPUT_MAX_BYTES: positiveInt.optional(),
+  ENGINE_RUN_MEMORY_MAX_BYTES: z.coerce.number().int().min(-1).optional(),
+  /** Piston's own settings the adapter does not set itself, read to know a launched engine's limits. */
+  PISTON_COMPILE_TIMEOUT: z.coerce.number().int().optional(),
+  PISTON_RUN_MEMORY_LIMIT: z.coerce.number().int().optional(),
 
   DEFAULT_LANGUAGE: z.string().trim().min(1).default('python'),
   /** Run timeout used when a request gives none. */

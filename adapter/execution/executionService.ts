@@ -1,4 +1,6 @@
 import type { AdapterConfig } from '../config/config';
+import type { EngineJobErrors } from '../engine/engineJobErrors';
+import { EngineLimits, type LearnedLimit } from '../engine/engineLimits';
 import type { EngineSnapshot, EngineState } from '../engine/engineState';
 import { EngineError } from '../piston/engineError';
 import type { PistonClient } from '../piston/pistonClient';
@@ -6,7 +8,11 @@ import type { RuntimeCatalog } from '../piston/runtimeCatalog';
 import type { PistonExecuteRequest, PistonFile, PistonRuntime } from '../piston/types';
 import type { ExecutionInput } from '../azure/executeRequest';
 import type { SessionFilesNotice } from '../files/fileStore';
-import { outcomeFromPiston, type ExecutionOutcome } from '../azure/executionOutcome';
+import {
+  outcomeFromPiston,
+  type ExecutionOutcome,
+  type TimeoutClamp,
+} from '../azure/executionOutcome';
 import { errors } from '../errors/errorTable';
 import { errorFromEngine } from '../errors/fromEngine';
 import { AdmissionGate, type Release } from './admissionGate';
@@ -15,7 +21,10 @@ import { assembleProgramFiles } from './programFiles';
 import { extractResult, runnerApplies, wrapPythonCode } from './pythonRunner';
 
 export interface ExecuteOptions {
-  /** Aborted when the caller goes away, so the engine stops waiting for nobody. */
+  /**
+   * Aborted when the caller goes away: a queued execution leaves the queue. One already at
+   * the engine runs on (Piston would run it anyway) and keeps its slot until it ends.
+   */
   signal?: AbortSignal;
   /** The session whose uploaded files the code gets beside it. */
   identifier?: string | undefined;
@@ -31,6 +40,9 @@ export interface SessionFileSource {
   /** After the job: what the code left; a notice when the folder is over its cap. */
   afterExecution(identifier: string | undefined): Promise<SessionFilesNotice | undefined>;
 }
+
+/** How long an empty engine 500 waits for the engine's log line saying why. */
+const LOGGED_REASON_WAIT_MS = 250;
 
 /** An engine request, and what is needed to read its answer. */
 interface PreparedJob {
@@ -49,8 +61,18 @@ interface PreparedJob {
 export class ExecutionService {
   /** Engine slots, shared with the /api/v2 passthrough; its numbers show on GET /. */
   readonly gate: AdmissionGate;
+  /** The limits of the engine served through: known, configured or learned. */
+  readonly limits: EngineLimits;
+  /** Told when a limit is learned from the engine, to log it (set by the app). */
+  onLimitLearned?: (learned: LearnedLimit) => void;
   private readonly running = new Set<AbortController>();
+  private generation: number;
   private readonly onEngineChange = (snapshot: EngineSnapshot) => {
+    // An attached engine that came back may have been restarted with other settings.
+    if (snapshot.generation !== this.generation) {
+      this.generation = snapshot.generation;
+      this.limits.forgetLearned();
+    }
     // A dead engine's sockets usually close at once, but a wedged one may not: abandon every
     // call so none hangs. Draining on shutdown ('stopping') must let them finish instead.
     if (snapshot.state === 'restarting' || snapshot.state === 'degraded') {
@@ -68,8 +90,14 @@ export class ExecutionService {
     private readonly client: PistonClient,
     private readonly catalog: RuntimeCatalog,
     private readonly sessionFiles?: SessionFileSource,
+    private readonly jobErrors?: EngineJobErrors,
   ) {
     this.gate = new AdmissionGate(config.gate);
+    this.limits =
+      config.engine.command === undefined
+        ? EngineLimits.attached(config.engine.attachedLimits)
+        : EngineLimits.launched(config.engine.launchedLimits);
+    this.generation = engineState.snapshot().generation;
     engineState.on('change', this.onEngineChange);
   }
 
@@ -95,52 +123,72 @@ export class ExecutionService {
     // Under overload, refuse before reading session files and building the job.
     this.gate.assertRoom();
     const runtime = await this.resolveRuntime(language, input.version);
-    const runTimeoutMs = this.runTimeoutMs(input.timeoutSeconds);
     const files = (await this.sessionFiles?.filesForExecution(options.identifier)) ?? [];
-    let job = this.prepareJob(runtime, input, files, runTimeoutMs, this.config.pythonResult);
-    if (job.resultNonce !== null && job.bodyBytes > this.config.engine.bodyLimitBytes) {
-      // The runner adds a few kB; code that fits the engine only without it still runs,
-      // just without a result.
-      job = this.prepareJob(runtime, input, files, runTimeoutMs, false);
-    }
-    this.assertFitsEngineBody(job);
-    const { body, resultNonce } = job;
+    const build = (runTimeoutMs: number): PreparedJob => {
+      let job = this.prepareJob(runtime, input, files, runTimeoutMs, this.config.pythonResult);
+      if (job.resultNonce !== null && job.bodyBytes > this.config.engine.bodyLimitBytes) {
+        // The runner adds a few kB; code that fits the engine only without it still runs,
+        // just without a result.
+        job = this.prepareJob(runtime, input, files, runTimeoutMs, false);
+      }
+      this.assertFitsEngineBody(job);
+      return job;
+    };
+    let timeout = this.runTimeout(input.timeoutSeconds);
+    let job = build(timeout.ms);
 
+    // Aborted only when the engine is lost. A client that leaves does not abort the engine
+    // call: Piston runs the job to its end anyway (contract section 5), so the slot stays
+    // taken until the engine has finished, bounded by the call's deadline.
     const controller = new AbortController();
-    const signal = options.signal
+    const queueSignal = options.signal
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal;
     this.running.add(controller);
     let release: Release | undefined;
-    /** The job may have written the session folder: take stock once it is over. */
-    let jobSent = false;
+    /** Set once the job is sent: it may have written the session folder, so take stock after. */
+    let sentAt: number | undefined;
     let answer: { outcome: ExecutionOutcome; runtime: PistonRuntime } | undefined;
     let sessionFiles: SessionFilesNotice | undefined;
     try {
       // Queued requests are in `running` too, so a dying engine turns them away at once.
-      release = await this.gate.admit(signal);
+      release = await this.gate.admit(queueSignal);
       const started = performance.now();
-      jobSent = true;
-      const response = await this.client.execute(body, {
-        signal,
-        timeoutMs: runTimeoutMs + this.config.engine.deadlineMarginMs,
-      });
+      sentAt = started;
+      let response;
+      try {
+        response = await this.callEngine(job.body, timeout.ms, controller.signal);
+      } catch (error) {
+        // An attached engine with a lower limit than we thought: it named it; remember it and
+        // retry once within it, still holding the slot.
+        const learned = this.learnLimit(error);
+        if (learned === null) throw error;
+        timeout = this.runTimeout(input.timeoutSeconds);
+        if (timeout.ms >= (job.request.run_timeout ?? Infinity)) throw error;
+        job = build(timeout.ms);
+        response = await this.callEngine(job.body, timeout.ms, controller.signal);
+      }
       const outcome = outcomeFromPiston(response, {
         elapsedMs: performance.now() - started,
-        runTimeoutMs,
-        outputMaxBytes: this.config.outputMaxBytes,
+        runTimeoutMs: timeout.ms,
+        outputMaxBytes: this.limits.get('outputMaxBytes').value ?? this.config.outputMaxBytes,
       });
+      const clamped =
+        timeout.clamp === null ? outcome : { ...outcome, timeoutClamp: timeout.clamp };
+      const { resultNonce } = job;
       answer = {
         outcome:
           resultNonce === null
-            ? outcome
-            : { ...outcome, ...extractResult(outcome.stdout, resultNonce) },
+            ? clamped
+            : { ...clamped, ...extractResult(clamped.stdout, resultNonce) },
         runtime,
       };
     } catch (error) {
       // Never reached the engine: if it went away meanwhile, say so rather than "aborted".
       if (release === undefined) this.assertEngineReady();
-      if (error instanceof EngineError) throw errorFromEngine(error);
+      if (error instanceof EngineError) {
+        throw errorFromEngine(await this.withLoggedReason(error, sentAt));
+      }
       throw error;
     } finally {
       release?.();
@@ -148,13 +196,47 @@ export class ExecutionService {
       // After the slot is given back. A job that failed or timed out may have written files
       // too: they must stay usable by the next job's uid and be counted. Bounded (see
       // folderSurvey); a failure is the next survey's to meet, never this answer's.
-      if (jobSent) {
+      if (sentAt !== undefined) {
         sessionFiles = await this.sessionFiles
           ?.afterExecution(options.identifier)
           .catch(() => undefined);
       }
     }
     return sessionFiles === undefined ? answer : { ...answer, sessionFiles };
+  }
+
+  /**
+   * An engine 500 with no body, given the reason the engine logged for it, when its log has
+   * one (see EngineJobErrors for how the two are matched).
+   */
+  private async withLoggedReason(error: EngineError, sentAt: number | undefined) {
+    const status = error.details.status ?? 0;
+    const empty = error.details.body === undefined || error.details.body === '';
+    if (error.kind !== 'bad_status' || status < 500 || !empty || sentAt === undefined) return error;
+    const logged = await this.jobErrors?.waitSince(sentAt, LOGGED_REASON_WAIT_MS);
+    if (logged == null) return error;
+    return new EngineError(
+      'bad_status',
+      `${error.message}; the engine logged for job ${logged.uuid}: ${logged.reason}`,
+      { ...error.details, cause: error },
+    );
+  }
+
+  private callEngine(body: string, runTimeoutMs: number, signal: AbortSignal) {
+    return this.client.execute(body, {
+      signal,
+      timeoutMs: runTimeoutMs + this.config.engine.deadlineMarginMs,
+    });
+  }
+
+  /** A run-timeout refusal, learned; null for any other failure. */
+  private learnLimit(error: unknown): LearnedLimit | null {
+    if (!(error instanceof EngineError) || error.kind !== 'bad_status') return null;
+    if (error.details.status !== 400) return null;
+    const learned = this.limits.learnFromRefusal(error.message);
+    if (learned?.name !== 'runTimeoutMs') return null;
+    this.onLimitLearned?.(learned);
+    return learned;
   }
 
   /** Refuses at once, with the engine's own reason, rather than queueing on a dead engine. */
@@ -197,14 +279,44 @@ export class ExecutionService {
     }
   }
 
-  /** Clamped, never rejected: Azure clients send fixed values (Semantic Kernel: 100 s). */
-  private runTimeoutMs(requestedSeconds: number | undefined): number {
+  /**
+   * Clamped, never rejected: Azure clients send fixed values (Semantic Kernel: 100 s), and a
+   * Piston started with its defaults takes no more than 3 s. The clamp is reported.
+   */
+  private runTimeout(requestedSeconds: number | undefined): {
+    ms: number;
+    clamp: TimeoutClamp | null;
+  } {
     const { defaultTimeoutSeconds, maxTimeoutSeconds } = this.config;
-    const seconds =
+    const asked =
       requestedSeconds === undefined || !(requestedSeconds > 0)
         ? defaultTimeoutSeconds
-        : Math.min(requestedSeconds, maxTimeoutSeconds);
-    return Math.max(1, Math.round(seconds * 1000));
+        : requestedSeconds;
+    const askedMs = Math.max(1, Math.round(asked * 1000));
+    const adapterCapMs = maxTimeoutSeconds * 1000;
+    const engineLimit = this.limits.get('runTimeoutMs');
+    const engineCapMs = this.limits.runTimeoutCapMs();
+    let ms = Math.min(askedMs, adapterCapMs);
+    let by: TimeoutClamp['by'] | null = askedMs > adapterCapMs ? 'adapter' : null;
+    if (engineCapMs !== null && engineCapMs < ms) {
+      ms = engineCapMs;
+      by = 'engine';
+    }
+    if (by === null) return { ms, clamp: null };
+    const reason =
+      by === 'adapter'
+        ? `MAX_TIMEOUT_SECONDS is ${maxTimeoutSeconds}`
+        : `the engine's run timeout limit is ${engineCapMs} ms (${engineLimit.source})`;
+    return {
+      ms,
+      clamp: {
+        requestedSeconds: asked,
+        appliedSeconds: ms / 1000,
+        by,
+        ...(requestedSeconds === undefined || !(requestedSeconds > 0) ? { defaulted: true } : {}),
+        reason,
+      },
+    };
   }
 
   private prepareJob(

@@ -28,6 +28,11 @@ export function accessLog(logger: Logger, stats: AdapterStats): RequestHandler {
       const aborted = !res.writableFinished;
       const status = aborted ? 499 : res.statusCode;
       stats.recordRequest(status, context.identifier);
+      // A client that left is a client event, whatever the request was waiting on.
+      if (aborted) {
+        context.errorCode = 'client_closed_request';
+        stats.recordError(context.errorCode);
+      }
       const route = context.route ?? (req.route as { path?: string } | undefined)?.path;
       const line = {
         method: req.method,

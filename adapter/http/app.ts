@@ -1,5 +1,6 @@
 import express from 'express';
 import type { AdapterConfig } from '../config/config';
+import type { EngineJobErrors } from '../engine/engineJobErrors';
 import type { EngineState } from '../engine/engineState';
 import { ExecutionHistory } from '../execution/executionHistory';
 import { ExecutionService } from '../execution/executionService';
@@ -23,6 +24,8 @@ export interface AppDependencies {
   config: AdapterConfig;
   engineState: EngineState;
   logger: Logger;
+  /** The reasons the engine logged for jobs it failed (read by the supervisor). */
+  jobErrors?: EngineJobErrors;
 }
 
 export interface AdapterApp {
@@ -81,7 +84,12 @@ export function createApp(deps: AppDependencies): AdapterApp {
   });
   warnIfJobsCannotReach(config, logger);
   const history = new ExecutionHistory(config.executionsKept);
-  const service = new ExecutionService(config, engineState, client, catalog, store);
+  const service = new ExecutionService(config, engineState, client, catalog, store, deps.jobErrors);
+  service.onLimitLearned = (learned) =>
+    logger.warn(
+      { limit: learned.name, value: learned.value, engineUrl: config.engine.url },
+      'engine refused a request past its own limit; limit learned, request retried within it',
+    );
   const proxy = passthrough({
     engineUrl: config.engine.url,
     allowPackageManagement: config.allowPackageManagement,
@@ -115,7 +123,17 @@ export function createApp(deps: AppDependencies): AdapterApp {
     }),
   );
   app.use(fileRoutes({ store }));
-  app.use(sessionRoutes({ config, engineState, catalog, store, history, stats }));
+  app.use(
+    sessionRoutes({
+      config,
+      engineState,
+      catalog,
+      store,
+      history,
+      stats,
+      engineLimits: service.limits,
+    }),
+  );
   app.use(statusRoutes({ config, engineState, client, catalog, service, stats }));
   app.use(routeNotFound(ROUTES));
   app.use(errorResponder(logger, stats));

@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger';
 import type { AdapterStats } from '../stats/stats';
 import { AdapterError } from '../errors/adapterError';
 import { errors } from '../errors/errorTable';
-import type { RequestContext } from './requestContext';
+import { contextOf, type RequestContext } from './requestContext';
 
 export interface RouteDescription {
   method: string;
@@ -41,6 +41,11 @@ export function routeNotFound(routes: RouteDescription[]): RequestHandler {
 /** Turns every failure into JSON with a reason; unexpected ones are logged with their stack. */
 export function errorResponder(logger: Logger, stats: AdapterStats): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
+    // The client already left, and the access log counted that: what failed after is nobody's answer.
+    if (contextOf(res).errorCode === 'client_closed_request') {
+      res.destroy();
+      return;
+    }
     const httpError = toAdapterError(error);
     if (httpError.status >= 500 && !(error instanceof AdapterError)) {
       logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');

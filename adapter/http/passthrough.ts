@@ -73,6 +73,10 @@ export function passthrough(options: PassthroughOptions): {
     ejectPlugins: true,
     plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
     on: {
+      proxyReq: (proxyReq, req, res) => {
+        const slot = heldSlots.get(res as Response);
+        if (slot !== undefined) holdUntilEngineDone(slot, proxyReq, req, options.engineTimeoutMs);
+      },
       proxyRes: (_proxyRes, _req, res) => {
         res.setHeader('x-served-by', `${SERVED_BY} (passthrough from engine)`);
       },
@@ -113,8 +117,18 @@ function isExecutePath(path: string): boolean {
   return /^\/api\/v2\/+execute\/*$/i.test(path);
 }
 
+/** The slot each passthrough execution holds, until its engine call is over. */
+interface HeldSlot {
+  release: () => void;
+  /** Set once the call to the engine has started: from then on it decides when to release. */
+  atEngine: boolean;
+}
+
+const heldSlots = new WeakMap<Response, HeldSlot>();
+
 /**
- * Waits for an engine slot and holds it until the response is over. 'close' comes once the
+ * Waits for an engine slot and holds it until the response is over, or, once the engine has
+ * the job, until the engine's call is over (holdUntilEngineDone). 'close' comes once the
  * response is done or the connection is gone, whichever way it ends, so every path releases.
  */
 async function holdSlot(gate: AdmissionGate, res: Response): Promise<void> {
@@ -132,5 +146,38 @@ async function holdSlot(gate: AdmissionGate, res: Response): Promise<void> {
     release();
     throw errors.client_closed_request({ message: 'the caller went away before its turn' });
   }
-  res.once('close', release);
+  const slot: HeldSlot = { release, atEngine: false };
+  heldSlots.set(res, slot);
+  res.once('close', () => {
+    if (!slot.atEngine) release();
+  });
+}
+
+/**
+ * Piston runs a job whose client left to its end (contract section 5), so the slot is held
+ * until the engine's answer is over, not until the client leaves. http-proxy aborts its engine
+ * request when the client goes (web-incoming.js: `req.on('aborted', ...)`); that abort is kept
+ * from dropping a request the engine has whole, and the call is bounded by the engine timeout.
+ */
+function holdUntilEngineDone(
+  slot: HeldSlot,
+  proxyReq: http.ClientRequest,
+  req: http.IncomingMessage,
+  timeoutMs: number,
+): void {
+  slot.atEngine = true;
+  proxyReq.once('close', slot.release);
+  const abort = proxyReq.abort.bind(proxyReq);
+  let bound: NodeJS.Timeout | undefined;
+  proxyReq.once('close', () => clearTimeout(bound));
+  proxyReq.abort = () => {
+    // A body the engine has whole is a job it runs: wait for its answer. A partial one never
+    // becomes a job, and an engine that does not answer in time is given up on.
+    const clientLeft = req.destroyed || req.socket.destroyed;
+    if (clientLeft && req.complete && bound === undefined && !proxyReq.destroyed) {
+      bound = setTimeout(() => proxyReq.destroy(), timeoutMs).unref();
+      return;
+    }
+    abort();
+  };
 }

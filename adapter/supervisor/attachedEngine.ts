@@ -1,67 +1,32 @@
-import { settleWithin, sleep } from './deadline';
-import { pollUntilHealthy } from './healthPoll';
-import { StartLatch, type StartOutcome } from './startLatch';
-import type { ResolvedSupervisorOptions, Supervisor } from './supervisor';
-import { warmUp } from './warmup';
-
-/** How long stop() waits for a probe under way to notice the stop. */
-const LOOP_WIND_DOWN_MS = 3_000;
+import { EngineLifecycle } from './engineLifecycle';
 
 /**
  * Attach mode (ENGINE_URL, no ENGINE_COMMAND): an engine someone else runs. Nothing to launch
- * or restart; the startup poll, then a check every ENGINE_HEALTH_INTERVAL_MS that moves
- * EngineState between ready and degraded with the reason.
+ * or restart; the shared lifecycle's startup poll, then its health loop: ENGINE_HEALTH_FAILURES
+ * failed checks in a row move EngineState to degraded with the reason, one success back.
  */
-export class AttachedEngine implements Supervisor {
-  private readonly stopController = new AbortController();
-  private readonly latch = new StartLatch();
-  private loop: Promise<void> | null = null;
-  private stopping: Promise<void> | null = null;
-
-  constructor(private readonly options: ResolvedSupervisorOptions) {}
-
-  private get stopSignal(): AbortSignal {
-    return this.stopController.signal;
-  }
-
-  start(): Promise<StartOutcome> {
-    if (this.loop !== null) throw new Error('the supervisor was already started');
-    this.loop = this.watch().catch((error: unknown) => {
-      const reason = `engine health checks failed: ${error instanceof Error ? error.message : String(error)}`;
-      this.options.logger.error({ err: error }, 'engine health checks failed');
-      if (!this.stopSignal.aborted) this.options.engineState.update({ state: 'degraded', reason });
-      this.latch.settle(false, reason);
-    });
-    return this.latch.outcome;
-  }
-
-  stop(): Promise<void> {
-    this.stopping ??= this.stopOnce();
-    return this.stopping;
-  }
+export class AttachedEngine extends EngineLifecycle {
+  /** How long stop() waits for a probe under way to notice the stop. */
+  protected readonly windDownMs = 3_000;
 
   /** Nothing of ours to kill: the engine belongs to someone else. */
   killNow(): void {}
 
-  private async stopOnce(): Promise<void> {
-    this.stopController.abort();
-    this.options.engineState.update({ state: 'stopping', reason: 'the adapter is shutting down' });
-    if (this.loop !== null) await settleWithin(this.loop, LOOP_WIND_DOWN_MS);
-    this.latch.settle(false, 'the adapter stopped before the engine was ready');
-  }
+  protected async releaseEngine(): Promise<void> {}
 
-  private async watch(): Promise<void> {
-    const { config, engineState, logger, timing, probe } = this.options;
-    const { url, startTimeoutMs, healthIntervalMs } = config.engine;
-    const started = performance.now();
+  protected async afterStopped(): Promise<void> {}
+
+  protected async drive(): Promise<void> {
+    const { config, engineState, logger, probe } = this.options;
+    const { url, startTimeoutMs } = config.engine;
     engineState.update({ reason: `waiting for the engine at ${url} to answer` });
 
-    const poll = await pollUntilHealthy({
-      probe,
+    const ready = await this.awaitReady({
       url,
-      timing: timing.poll,
-      deadlineMs: startTimeoutMs,
+      probe,
       signal: this.stopSignal,
+      startedAt: performance.now(),
+      fields: { url },
       onDeadline: (lastError) => {
         if (this.stopSignal.aborted) return;
         const reason = `engine at ${url} did not answer GET /api/v2/runtimes within ${startTimeoutMs} ms: ${lastError}`;
@@ -73,37 +38,22 @@ export class AttachedEngine implements Supervisor {
         this.latch.settle(false, reason);
       },
     });
-    if (!poll.healthy) return;
-    logger.info(
-      { url, durationMs: Math.round(performance.now() - started), probes: poll.probes },
-      'engine answering',
-    );
-    await warmUp({
-      url,
-      languages: config.engine.warmupLanguages,
-      logger,
-      timeoutMs: startTimeoutMs,
-      signal: this.stopSignal,
-    });
-    if (this.stopSignal.aborted) return;
-    engineState.update({ state: 'ready' });
-    logger.info({ url, startupMs: Math.round(performance.now() - started) }, 'engine ready');
-    this.latch.settle(true, null);
+    if (!ready) return;
 
-    while (await sleep(healthIntervalMs, this.stopSignal)) {
-      const result = await probe(url, timing.poll.probeTimeoutMs, this.stopSignal);
-      if (this.stopSignal.aborted) return;
-      const ready = engineState.isReady();
-      if (!result.ok && ready) {
-        logger.error({ url, error: result.error }, 'engine stopped answering');
+    await this.watch({
+      url,
+      signal: this.stopSignal,
+      onUnhealthy: (lastError, failures) => {
+        logger.error({ url, error: lastError, failures }, 'engine stopped answering');
         engineState.update({
           state: 'degraded',
-          reason: `engine at ${url} stopped answering GET /api/v2/runtimes: ${result.error}`,
+          reason: `engine at ${url} stopped answering GET /api/v2/runtimes (${failures} checks in a row): ${lastError}`,
         });
-      } else if (result.ok && !ready) {
+      },
+      onHealthy: () => {
         logger.info({ url }, 'engine answering again');
         engineState.update({ state: 'ready' });
-      }
-    }
+      },
+    });
   }
 }

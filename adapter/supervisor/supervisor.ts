@@ -1,8 +1,10 @@
 import type { AdapterConfig } from '../config/config';
+import type { EngineJobErrors } from '../engine/engineJobErrors';
 import type { EngineState } from '../engine/engineState';
 import type { Logger } from '../logging/logger';
 import { AttachedEngine } from './attachedEngine';
 import { probeRuntimes, type HealthProbe, type PollTiming } from './healthPoll';
+import { portOwner, type PortOwner } from './portOwner';
 import type { StartOutcome } from './startLatch';
 import { SupervisedEngine } from './supervisedEngine';
 
@@ -39,6 +41,10 @@ export interface SupervisorOptions {
   /** Overrides, for tests. */
   timing?: Partial<Omit<SupervisorTiming, 'poll'>> & { poll?: Partial<PollTiming> };
   probe?: HealthProbe;
+  /** Who holds a port; by default read from /proc (portOwner.ts). */
+  portOwner?: (port: number, engineGroup: number) => PortOwner;
+  /** Where the reasons the engine logs for failed jobs are kept, for executions to report. */
+  jobErrors?: EngineJobErrors;
 }
 
 /** What the engine classes receive: options with every default filled in. */
@@ -48,6 +54,8 @@ export interface ResolvedSupervisorOptions {
   logger: Logger;
   timing: SupervisorTiming;
   probe: HealthProbe;
+  portOwner: (port: number, engineGroup: number) => PortOwner;
+  jobErrors?: EngineJobErrors | undefined;
 }
 
 export function defaultTiming(config: AdapterConfig): SupervisorTiming {
@@ -74,6 +82,13 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     engineState: options.engineState,
     logger: options.logger.child({ component: 'supervisor' }),
     probe: options.probe ?? probeRuntimes,
+    jobErrors: options.jobErrors,
+    // A faked probe (tests) reaches no port: nobody's socket there is the engine's or not.
+    portOwner:
+      options.portOwner ??
+      (options.probe === undefined
+        ? (port, group) => portOwner(port, group)
+        : () => ({ kind: 'unknown', why: 'the probe is not a network one' })),
     timing: {
       ...defaults,
       ...options.timing,

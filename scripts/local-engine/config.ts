@@ -36,15 +36,38 @@ export interface EngineConfig {
   maxProcessCount: number;
   /** Languages to offer, in this order; null: every one found on this machine. */
   languages: string[] | null;
+  /** Where running jobs' process groups are recorded (see jobGroups.ts); undefined: nowhere. */
+  jobGroupsDir: string | undefined;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * The settings LOCAL_ENGINE_PISTON_DEFAULTS=true ignores: the engine's limits. With it, the
+ * engine has Piston's default limits whatever it is handed, as a Piston container started with
+ * no settings does; attach-mode tests then face what users of such a Piston face.
+ */
+export const LIMIT_SETTINGS = [
+  'PISTON_RUN_TIMEOUT',
+  'PISTON_COMPILE_TIMEOUT',
+  'PISTON_RUN_CPU_TIME',
+  'PISTON_COMPILE_CPU_TIME',
+  'PISTON_RUN_MEMORY_LIMIT',
+  'PISTON_COMPILE_MEMORY_LIMIT',
+  'PISTON_OUTPUT_MAX_SIZE',
+] as const;
+
 export function parseConfig(env: NodeJS.ProcessEnv): EngineConfig {
   const { host, port } = parseBindAddress(env.PISTON_BIND_ADDRESS ?? '127.0.0.1:2000');
-  const int = (name: string, fallback: number) => parseInteger(name, env[name], fallback);
+  const pistonDefaults = parseFlag(
+    'LOCAL_ENGINE_PISTON_DEFAULTS',
+    env.LOCAL_ENGINE_PISTON_DEFAULTS,
+  );
+  const ignored = new Set<string>(pistonDefaults ? LIMIT_SETTINGS : []);
+  const int = (name: string, fallback: number) =>
+    parseInteger(name, ignored.has(name) ? undefined : env[name], fallback);
   const config: EngineConfig = {
     bindHost: host,
     bindPort: port,
@@ -68,6 +91,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): EngineConfig {
     maxFileSize: int('PISTON_MAX_FILE_SIZE', 10_000_000),
     maxProcessCount: int('PISTON_MAX_PROCESS_COUNT', 64),
     languages: parseLanguages(env.LOCAL_ENGINE_LANGUAGES),
+    jobGroupsDir: env.LOCAL_ENGINE_JOB_GROUPS_DIR?.trim() || undefined,
   };
   atLeast('PISTON_OUTPUT_MAX_SIZE', config.outputMaxSize, 0);
   atLeast('PISTON_MAX_CONCURRENT_JOBS', config.maxConcurrentJobs, 1);
@@ -112,6 +136,13 @@ function parseInteger(name: string, raw: string | undefined, fallback: number): 
 
 function atLeast(name: string, value: number, minimum: number): void {
   if (value < minimum) throw new ConfigError(`${name} must be at least ${minimum}, got ${value}`);
+}
+
+function parseFlag(name: string, raw: string | undefined): boolean {
+  const value = (raw ?? '').trim().toLowerCase();
+  if (['', 'false', '0', 'no'].includes(value)) return false;
+  if (['true', '1', 'yes'].includes(value)) return true;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 function parseLogLevel(raw: string | undefined): LogLevelName {

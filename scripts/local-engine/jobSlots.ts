@@ -5,11 +5,14 @@
 export class JobSlots {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Most jobs held at once, running or waiting: what the engine was asked to carry. */
+  private peakHeld = 0;
 
   constructor(private readonly max: number) {}
 
   /** Resolves once a slot is free; call the returned function exactly once to give it back. */
   async acquire(): Promise<() => void> {
+    this.peakHeld = Math.max(this.peakHeld, this.running + this.waiting.length + 1);
     if (this.running >= this.max) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
@@ -32,5 +35,10 @@ export class JobSlots {
 
   get active(): number {
     return this.running;
+  }
+
+  /** Counts for the engine's own status route (see server.ts). */
+  snapshot(): { running: number; queued: number; peakHeld: number } {
+    return { running: this.running, queued: this.waiting.length, peakHeld: this.peakHeld };
   }
 }

@@ -10,7 +10,9 @@
  * PISTON_RUN_TIMEOUT, PISTON_COMPILE_TIMEOUT, PISTON_OUTPUT_MAX_SIZE,
  * PISTON_MAX_CONCURRENT_JOBS, PISTON_RUN_MEMORY_LIMIT, PISTON_COMPILE_MEMORY_LIMIT,
  * PISTON_MAX_FILE_SIZE, PISTON_MAX_OPEN_FILES, PISTON_LOG_LEVEL, and our own
- * LOCAL_ENGINE_DIALECT (v3 | master) and LOCAL_ENGINE_LANGUAGES (e.g. "python,bash").
+ * LOCAL_ENGINE_DIALECT (v3 | master), LOCAL_ENGINE_LANGUAGES (e.g. "python,bash") and
+ * LOCAL_ENGINE_PISTON_DEFAULTS (true: Piston's default limits, whatever PISTON_* says) and
+ * LOCAL_ENGINE_JOB_GROUPS_DIR (where running jobs' process groups are recorded; jobGroups.ts).
  *
  * On stdout, one JSON line per event; the line `{"msg":"listening","port":N,...}` says where
  * it answers. SIGTERM or SIGINT kills running jobs and exits at once.
@@ -19,6 +21,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, parseConfig, type EngineConfig } from './config';
+import { JobGroups } from './jobGroups';
 import { JobSlots } from './jobSlots';
 import { createLog, type Log } from './log';
 import { discoverRuntimes, discoverTools } from './runtimeDiscovery';
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
   const rootDir = mkdtempSync(path.join(os.tmpdir(), 'piston-local-engine-'));
   const jobsDir = path.join(rootDir, 'jobs');
   mkdirSync(jobsDir);
-  const runningGroups = new Set<number>();
+  const runningGroups = new JobGroups(config.jobGroupsDir);
   let server: ReturnType<typeof createEngineServer> | undefined = undefined;
   let stopping = false;
   const stop = (reason: string, exitCode: number): void => {

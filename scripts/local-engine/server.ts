@@ -4,6 +4,10 @@
  * on a route lists its methods as text/html; other methods and paths get 404
  * `{"message": "Not Found"}`; under /api/v2 anything but GET, HEAD and OPTIONS must be
  * application/json (415). Packages are not managed here: /api/v2/packages is not a route.
+ *
+ * One route of its own, not Piston's: GET /local-engine/jobs answers the engine's job counts
+ * (running, queued in its unbounded queue, and the most it ever held at once), so tests can
+ * see what the engine was really asked to carry.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { readBody } from './bodyParsing';
@@ -73,6 +77,10 @@ export function createEngineServer(options: EngineServerOptions): http.Server {
     },
   };
   const appRoutes: Record<string, Route> = {
+    '/local-engine/jobs': {
+      methods: ['GET', 'HEAD'],
+      handle: ({ res, head }) => sendJson(res, 200, jobs.slots.snapshot(), head),
+    },
     '/': {
       methods: ['GET', 'HEAD'],
       handle: ({ res, head }) => sendJson(res, 200, { message: PISTON_VERSION_MESSAGE }, head),

@@ -216,7 +216,7 @@ describe('admission gate', () => {
       await gateIdle(running);
     });
 
-    test('client disconnects while its execution is at the engine: engine call aborted', async () => {
+    test('client disconnects while its execution is at the engine: the slot is held until the engine answers', async () => {
       const running = await start({ MAX_IN_FLIGHT: '1', QUEUE_MAX: '0' });
       holdReplies();
       const gone = new AbortController();
@@ -224,10 +224,16 @@ describe('admission gate', () => {
       await waitFor(() => executesAtEngine() === 1);
       gone.abort();
       expect(await pending).toBe('AbortError');
-      await gateIdle(running);
-      // The adapter dropped its engine connection: the engine finds nobody to answer.
+      // Piston runs a job whose client left to its end (contract section 5): the slot stays
+      // taken, and a new execution is refused rather than put beside it on the engine.
+      expect((await gateOf(running)).inFlight).toBe(1);
+      const refused = await execute(running);
+      expect(refused.status).toBe(429);
+      expect(executesAtEngine()).toBe(1);
+      // The adapter kept its engine connection: the engine answers it, and the slot comes back.
       hold.release();
-      await waitFor(() => engine.abandoned === 1, { what: 'the engine request to be abandoned' });
+      await gateIdle(running);
+      expect(engine.abandoned).toBe(0);
     });
 
     test('client disconnects while queued: leaves the queue, never reaches the engine', async () => {
@@ -272,7 +278,7 @@ describe('admission gate', () => {
       await gateIdle(running);
     });
 
-    test('a passthrough client that disconnects gives its slot back', async () => {
+    test('a passthrough client that disconnects gives its slot back once the engine has answered', async () => {
       const running = await start({ MAX_IN_FLIGHT: '1', QUEUE_MAX: '1' });
       holdReplies();
       const gone = new AbortController();
@@ -289,6 +295,11 @@ describe('admission gate', () => {
       gone.abort();
       expect(await pending).toBe('AbortError');
       expect(await queued).toBe('AbortError');
+      // The queued one left the queue; the one at the engine keeps its slot while the engine
+      // still runs its job (Piston would, contract section 5).
+      await waitFor(async () => (await gateOf(running)).queued === 0);
+      expect((await gateOf(running)).inFlight).toBe(1);
+      hold.release();
       await gateIdle(running);
       expect(executesAtEngine()).toBe(1);
     });

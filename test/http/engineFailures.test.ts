@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { startFakeEngine, type FakeEngine } from '../support/fakeEngine';
+import { loadFixture } from '../support/fixtures';
 import { buildTestApp, type TestApp } from '../support/testApp';
 import { waitFor } from '../support/waitFor';
 
@@ -133,8 +134,10 @@ describe('engine failures, each said plainly', () => {
     expect(engine.received.filter((r) => r.path === '/api/v2/execute')).toHaveLength(0);
   });
 
-  test('a client that disconnects aborts its engine request', async () => {
-    engine.executeReplies = [{ status: 200, body: {}, delay: new Promise(() => undefined) }];
+  test('a client that disconnects leaves its engine request to finish', async () => {
+    let finish: (value?: unknown) => void = () => undefined;
+    const held = new Promise((resolve) => (finish = resolve));
+    engine.executeReplies = [{ status: 200, body: loadFixture('python_hello').body, delay: held }];
     const server = adapter.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
@@ -150,7 +153,11 @@ describe('engine failures, each said plainly', () => {
       clientRequest.end(JSON.stringify({ code: 'import time; time.sleep(60)' }));
       await waitFor(() => adapter.inFlight() === 1);
       clientRequest.destroy();
+      // Piston would run the job anyway: the call (and its slot) lasts until the engine answers.
+      await waitFor(() => engine.received.length > 0 && adapter.inFlight() === 1);
+      finish();
       await waitFor(() => adapter.inFlight() === 0);
+      expect(engine.abandoned).toBe(0);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -2,7 +2,10 @@
  * Clients that disconnect mid-request, in rounds: some while their execution runs at the
  * engine, some while it waits in the queue, some through the /api/v2 passthrough. After each
  * round the gate is back at zero (no slot leaked), the adapter's open sockets are back where
- * they were (none leaked), and the service runs code at full width again.
+ * they were (none leaked), and the service runs code at full width again. Piston runs a job
+ * whose client left to its end, so a departed client's slot is held until then: the engine's
+ * own count of the jobs it holds (the local engine's GET /local-engine/jobs) never passes
+ * MAX_IN_FLIGHT, however many clients leave.
  */
 import http from 'node:http';
 import { openFds } from '../../scripts/bench/support/proc';
@@ -31,6 +34,18 @@ afterEach(async () => {
   await adapter?.cleanup();
   adapter = undefined;
 });
+
+/** The local engine's own job counts (its GET /local-engine/jobs). */
+async function jobsAtEngine(engineUrl: string): Promise<{ peakHeld: number; running: number }> {
+  const url = new URL(engineUrl);
+  const reply = await exchange(Number(url.port), {
+    method: 'GET',
+    path: '/local-engine/jobs',
+    timeoutMs: 5_000,
+  });
+  expect(reply.status).toBe(200);
+  return JSON.parse(reply.text) as { peakHeld: number; running: number };
+}
 
 /** Sends a request and hands back the socket, to be destroyed mid-request. */
 function startRequest(port: number, path: string, body: string): Promise<http.ClientRequest> {
@@ -92,6 +107,8 @@ test(`clients disconnecting mid-request, ${ROUNDS} rounds: the gate returns to z
     );
     for (const req of requests) req.destroy();
     disconnected += requests.length;
+    // The departed executions are still at the engine: their slots are still held.
+    expect((await statusOf(port)).gate.inFlight).toBe(SLOTS);
 
     const gone = performance.now();
     let last = (await statusOf(port)).gate;
@@ -100,11 +117,14 @@ test(`clients disconnecting mid-request, ${ROUNDS} rounds: the gate returns to z
         last = (await statusOf(port)).gate;
         return last.inFlight === 0 && last.queued === 0;
       },
-      { timeoutMs: 5_000, what: `round ${round}: the gate back at zero (${JSON.stringify(last)})` },
+      // The abandoned jobs sleep 2 s at the engine before their slots come back.
+      {
+        timeoutMs: 15_000,
+        what: `round ${round}: the gate back at zero (${JSON.stringify(last)})`,
+      },
     );
     latencies.push(performance.now() - gone);
-    // Slots really free: a full width of executions runs at once and succeeds. (The engine
-    // may still be finishing the abandoned sleeps; these wait for its job slots, not ours.)
+    // Slots really free: a full width of executions runs at once and succeeds.
     const replies = await Promise.all(Array.from({ length: SLOTS }, execute));
     expect(replies.map((reply) => reply.status)).toEqual(replies.map(() => 200));
   }
@@ -118,6 +138,7 @@ test(`clients disconnecting mid-request, ${ROUNDS} rounds: the gate returns to z
     { timeoutMs: 10_000, what: `open descriptors back near ${baselineFds} (now ${fds})` },
   );
   const status = await statusOf(port);
+  const engineJobs = await jobsAtEngine(status.engine.url);
   recordFigures({
     name: 'disconnects',
     requests: disconnected,
@@ -126,8 +147,18 @@ test(`clients disconnecting mid-request, ${ROUNDS} rounds: the gate returns to z
     detail:
       `${ROUNDS} rounds of ${CLIENTS} clients gone mid-request; gate back to zero within ` +
       `${Math.round(maxOf(latencies))} ms; ${status.gate.abandonedInQueue} left the queue; ` +
-      `open descriptors ${baselineFds} before, ${fds} after`,
+      `open descriptors ${baselineFds} before, ${fds} after; at most ${engineJobs.peakHeld} ` +
+      `jobs at the engine at once (MAX_IN_FLIGHT ${SLOTS})`,
   });
+  expect(engineJobs.peakHeld).toBeLessThanOrEqual(SLOTS);
+  // Each departure is logged as the client's doing, never as an engine failure.
+  const requestLines = running.logs.filter((line) => line.msg === 'request');
+  const departures = requestLines.filter((line) => line.status === 499);
+  expect(departures.length).toBeGreaterThan(0);
+  for (const line of departures) expect(line.error).toBe('client_closed_request');
+  expect(requestLines.filter((line) => line.error === 'engine_connection_lost')).toEqual([]);
+  expect(status).toMatchObject({ errorsByCode: { client_closed_request: departures.length } });
+  expect(engineJobs.peakHeld).toBe(SLOTS);
   expect(status.gate).toMatchObject({ inFlight: 0, queued: 0 });
   expect(running.hasExited).toBe(false);
 });

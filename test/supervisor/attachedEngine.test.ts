@@ -7,12 +7,21 @@ import { createSupervisor, type Supervisor } from '../../adapter/supervisor/supe
 import { waitFor } from '../support/waitFor';
 
 let answering: boolean;
+/** Probes still to fail, whatever `answering` says (a slow probe, say). */
+let failNext: number;
+let probes: number;
 let supervisor: Supervisor | undefined;
 let engineState: EngineState;
 let changes: EngineSnapshot[];
 
-const probe: HealthProbe = async () =>
-  answering ? { ok: true, runtimes: 3 } : { ok: false, error: 'ECONNREFUSED: connect' };
+const probe: HealthProbe = async () => {
+  probes += 1;
+  if (failNext > 0) {
+    failNext -= 1;
+    return { ok: false, error: 'no answer within 50 ms' };
+  }
+  return answering ? { ok: true, runtimes: 3 } : { ok: false, error: 'ECONNREFUSED: connect' };
+};
 
 function start(env: Record<string, string> = {}) {
   const config = loadConfig({
@@ -35,6 +44,8 @@ function start(env: Record<string, string> = {}) {
 
 beforeEach(() => {
   answering = true;
+  failNext = 0;
+  probes = 0;
   changes = [];
 });
 
@@ -50,7 +61,7 @@ test('moves between ready and degraded as the periodic check finds the engine', 
   answering = false;
   await waitFor(() => engineState.snapshot().state === 'degraded', { what: 'degraded' });
   expect(engineState.snapshot().reason).toBe(
-    'engine at http://engine.test:2001 stopped answering GET /api/v2/runtimes: ECONNREFUSED: connect',
+    'engine at http://engine.test:2001 stopped answering GET /api/v2/runtimes (3 checks in a row): ECONNREFUSED: connect',
   );
 
   answering = true;
@@ -78,4 +89,21 @@ test('stop: state stopping, and a start still waiting resolves as not ready', as
   await supervisor?.stop();
   await expect(started).resolves.toMatchObject({ ready: false });
   expect(engineState.snapshot().state).toBe('stopping');
+});
+
+test('one or two failed checks in a row change nothing; the threshold does', async () => {
+  await expect(start({ ENGINE_HEALTH_FAILURES: '3' })).resolves.toMatchObject({ ready: true });
+  for (const failures of [1, 2]) {
+    failNext = failures;
+    const before = probes;
+    // Past the failures and one good check after them.
+    await waitFor(() => probes >= before + failures + 1, { what: `${failures} failed checks` });
+    expect(engineState.snapshot()).toMatchObject({ state: 'ready', generation: 1 });
+  }
+  expect(changes.map((c) => c.state)).not.toContain('degraded');
+
+  failNext = 3;
+  await waitFor(() => engineState.snapshot().state === 'degraded', { what: 'degraded' });
+  expect(engineState.snapshot().reason).toContain('(3 checks in a row): no answer within 50 ms');
+  await waitFor(() => engineState.isReady(), { what: 'ready again' });
 });

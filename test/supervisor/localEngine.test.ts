@@ -57,13 +57,9 @@ const execute = (adapter: AdapterProcess, language: string, properties: Record<s
   );
 
 /** An engine line the supervisor passed on, parsed: the engine logs JSON. */
+/** The engine's lines reach the adapter's log as entries of their own, fields and all. */
 function engineLine(line: LogLine): LogLine | undefined {
-  if (line.source !== 'engine') return undefined;
-  try {
-    return JSON.parse(String(line.msg)) as LogLine;
-  } catch {
-    return undefined;
-  }
+  return line.source === 'engine' ? line : undefined;
 }
 
 const waitForEngineLine = (

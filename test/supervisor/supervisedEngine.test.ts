@@ -12,6 +12,7 @@ import {
   type LaunchOptions,
 } from '../../adapter/supervisor/engineProcess';
 import type { HealthProbe } from '../../adapter/supervisor/healthPoll';
+import type { PortOwner } from '../../adapter/supervisor/portOwner';
 import { createSupervisor, type Supervisor } from '../../adapter/supervisor/supervisor';
 import { waitFor } from '../support/waitFor';
 
@@ -68,6 +69,14 @@ const probe: HealthProbe = async () => {
 };
 
 function start(env: Record<string, string> = {}, restartBaseMs = 10): Promise<unknown> {
+  return startWith({}, env, restartBaseMs);
+}
+
+function startWith(
+  overrides: { probe?: HealthProbe; portOwner?: () => PortOwner },
+  env: Record<string, string> = {},
+  restartBaseMs = 10,
+): Promise<unknown> {
   const config = loadConfig({
     ENGINE_COMMAND: 'piston --serve',
     ENGINE_PORT: '2001',
@@ -83,7 +92,8 @@ function start(env: Record<string, string> = {}, restartBaseMs = 10): Promise<un
     config,
     engineState,
     logger: createLogger('silent'),
-    probe,
+    probe: overrides.probe ?? probe,
+    ...(overrides.portOwner !== undefined && { portOwner: overrides.portOwner }),
     timing: {
       restartBaseMs,
       stableAfterMs: 60_000,
@@ -240,4 +250,59 @@ test('a command that cannot be spawned: degraded, saying so', async () => {
     reason: expect.stringContaining('engine command could not be started: spawn piston ENOENT'),
   });
   expect(state()).toMatchObject({ state: 'degraded', lastExit: { code: null, signal: null } });
+});
+
+test('a wedged engine (alive, not answering) is killed after the threshold of checks and relaunched', async () => {
+  onLaunch = (engine) => (engine.answering = true);
+  await expect(
+    start({ ENGINE_HEALTH_INTERVAL_MS: '5', ENGINE_HEALTH_FAILURES: '3' }),
+  ).resolves.toMatchObject({ ready: true });
+  const wedged = launched[0] as FakeEngine;
+  wedged.answering = false;
+  await waitFor(() => launched.length === 2 && state().state === 'ready', {
+    what: 'the relaunched engine ready',
+  });
+  expect(wedged.signals).toContain('SIGKILL');
+  const restart = changes.find((c) => c.state === 'restarting');
+  expect(restart?.reason).toMatch(
+    /^engine stopped answering GET \/api\/v2\/runtimes \(3 checks in a row, last: ECONNREFUSED/,
+  );
+});
+
+test('a port taken by another process: said so on every relaunch, and its holder is never the engine', async () => {
+  // The port's holder answers every probe; the engine itself dies with EADDRINUSE.
+  const holderAnswers: HealthProbe = async () => ({ ok: true, runtimes: 1 });
+  onLaunch = (engine) =>
+    setImmediate(() => {
+      engine.say('stderr', 'Error: listen EADDRINUSE: address already in use 127.0.0.1:2001');
+      engine.exit({ code: 1, signal: null, error: null });
+    });
+  const outcome = startWith({
+    probe: holderAnswers,
+    portOwner: () => ({ kind: 'other', pid: 4242 }),
+  });
+  await expect(outcome).resolves.toMatchObject({ ready: false });
+  await waitFor(() => launched.length >= 3, { what: 'retries' });
+  expect(state().state).toBe('degraded');
+  // Whether between launches ("restart N in M ms") or during one ("relaunched after: ..."),
+  // the reason says the port is taken.
+  expect(state().reason).toContain(
+    'engine port 127.0.0.1:2001 is taken by another process (engine exited with code 1; last stderr: Error: listen EADDRINUSE',
+  );
+  expect(changes.some((c) => c.state === 'ready')).toBe(false);
+});
+
+test('a probe answered by a process outside the engine group does not make the engine ready', async () => {
+  let owner: PortOwner = { kind: 'other', pid: 4242 };
+  const holderAnswers: HealthProbe = async () => ({ ok: true, runtimes: 1 });
+  const outcome = startWith(
+    { probe: holderAnswers, portOwner: () => owner },
+    { ENGINE_START_TIMEOUT_MS: '100' },
+  );
+  await expect(outcome).resolves.toMatchObject({ ready: false });
+  expect(state().reason).toContain(
+    "engine port 127.0.0.1:2001 is taken by another process (pid 4242, not the engine's pid 1000)",
+  );
+  owner = { kind: 'engine' };
+  await waitFor(() => state().state === 'ready', { what: 'ready once the engine holds its port' });
 });

@@ -110,9 +110,15 @@ function executeHandler(
       });
       context.language = runtime.language;
       stats.recordExecution(runtime.language);
-      const reply = respond(outcome, identifier) as Record<string, unknown>;
-      // The code left the session folder over its cap: said beside the result, which stands.
-      res.status(200).json(sessionFiles === undefined ? reply : { ...reply, sessionFiles });
+      if (!clientGone.signal.aborted) {
+        const reply = respond(outcome, identifier) as Record<string, unknown>;
+        // The code left the session folder over its cap: said beside the result, which stands.
+        res.status(200).json(sessionFiles === undefined ? reply : { ...reply, sessionFiles });
+      }
+    } catch (error) {
+      // The access log has already counted the departure (499 client_closed_request); what
+      // the execution came to after that is nobody's answer, and not an engine failure.
+      if (!clientGone.signal.aborted) throw error;
     } finally {
       res.off('close', onClose);
     }

@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
 import type { AdapterConfig } from '../../config/config';
+import type { EngineLimits } from '../../engine/engineLimits';
 import type { EngineState } from '../../engine/engineState';
 import type { ExecutionHistory } from '../../execution/executionHistory';
 import type { FileStore } from '../../files/fileStore';
@@ -15,6 +16,8 @@ export interface SessionRouteOptions {
   store: FileStore;
   history: ExecutionHistory;
   stats: AdapterStats;
+  /** The engine's own limits (launched, configured or learned). */
+  engineLimits: EngineLimits;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface SessionRouteOptions {
  * `GET /metadata`. A 404 here would read as "adapter not running" to an operator.
  */
 export function sessionRoutes(options: SessionRouteOptions): Router {
-  const { config, engineState, catalog, store, history, stats } = options;
+  const { config, engineState, catalog, store, history, stats, engineLimits } = options;
   const router = express.Router();
 
   const status = () => ({
@@ -103,6 +106,7 @@ export function sessionRoutes(options: SessionRouteOptions): Router {
         dir: config.files.dir,
         engineFilesystem: config.files.engineFilesystem,
       },
+      engineLimits: engineLimits.snapshot(),
       pythonResult: config.pythonResult,
     });
   });

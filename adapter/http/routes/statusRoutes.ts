@@ -58,6 +58,7 @@ export function statusRoutes(options: StatusRouteOptions): Router {
       runtimes,
       executionsInFlight: service.inFlight(),
       gate: service.gate.snapshot(),
+      engineLimits: service.limits.snapshot(),
       ...stats.snapshot(),
     });
   });

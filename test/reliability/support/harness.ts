@@ -51,7 +51,8 @@ export function bashBody(code: string, timeoutInSeconds?: number): string {
 
 export interface Status {
   gate: GateSnapshot;
-  engine: { state: string; restarts: number; pid: number | null };
+  engine: { state: string; restarts: number; pid: number | null; url: string };
+  errorsByCode?: Record<string, number>;
 }
 
 /** GET / on a fresh connection. */
