@@ -10,7 +10,13 @@ import { HttpError, httpErrorFromEngine } from '../http/httpError';
 import { AdmissionGate, type Release } from './admissionGate';
 import { entryFileName } from './entryFileName';
 import { assembleProgramFiles } from './programFiles';
-import { extractResult, runnerApplies, wrapPythonCode } from './pythonRunner';
+import {
+  readRunnerOutput,
+  ResultFiles,
+  runnerApplies,
+  wrapPythonCode,
+  type PythonRunnerProgram,
+} from './pythonRunner';
 
 export interface ExecuteOptions {
   /** Aborted when the caller goes away, so the engine stops waiting for nobody. */
@@ -30,8 +36,10 @@ interface PreparedJob {
   /** The request serialised once: measured against the engine's limit, then sent as is. */
   body: string;
   bodyBytes: number;
-  /** Set when the Python runner wraps the code: its result marker carries this nonce. */
-  resultNonce: string | null;
+  /** Set when the Python runner wraps the code: where and how its result comes back. */
+  runner: PythonRunnerProgram | null;
+  /** Why the runner was left out though it applied; it goes in the answer's resultNote. */
+  runnerNote: string | null;
 }
 
 /**
@@ -42,6 +50,8 @@ export class ExecutionService {
   /** Engine slots, shared with the /api/v2 passthrough; its numbers show on GET /. */
   readonly gate: AdmissionGate;
   private readonly running = new Set<AbortController>();
+  /** The Python runner's out-of-band results, when jobs share this file system. */
+  private readonly resultFiles = new ResultFiles();
   private readonly onEngineChange = (snapshot: EngineSnapshot) => {
     // A dead engine's sockets usually close at once, but a wedged one may not: abandon every
     // call so none hangs. Draining on shutdown ('stopping') must let them finish instead.
@@ -85,13 +95,17 @@ export class ExecutionService {
     const runTimeoutMs = this.runTimeoutMs(input.timeoutSeconds);
     const files = (await this.sessionFiles?.filesForExecution(options.identifier)) ?? [];
     let job = this.prepareJob(runtime, input, files, runTimeoutMs, this.config.pythonResult);
-    if (job.resultNonce !== null && job.bodyBytes > this.config.engine.bodyLimitBytes) {
+    if (job.runner !== null && job.bodyBytes > this.config.engine.bodyLimitBytes) {
       // The runner adds a few kB; code that fits the engine only without it still runs,
-      // just without a result.
-      job = this.prepareJob(runtime, input, files, runTimeoutMs, false);
+      // without a result, and the answer says why.
+      const withRunner = job.bodyBytes;
+      job = {
+        ...this.prepareJob(runtime, input, files, runTimeoutMs, false),
+        runnerNote: `no result: the result runner would take the request to ${withRunner} bytes, over the engine's limit of ${this.config.engine.bodyLimitBytes} bytes, so the code ran as a plain file`,
+      };
     }
     this.assertFitsEngineBody(job);
-    const { body, resultNonce } = job;
+    const { body, runner, runnerNote } = job;
 
     const controller = new AbortController();
     const signal = options.signal
@@ -112,9 +126,10 @@ export class ExecutionService {
         runTimeoutMs,
         outputMaxBytes: this.config.outputMaxBytes,
       });
-      if (resultNonce === null) return { outcome, runtime };
-      return { outcome: { ...outcome, ...extractResult(outcome.stdout, resultNonce) }, runtime };
+      if (runner === null) return { outcome: { ...outcome, resultNote: runnerNote }, runtime };
+      return { outcome: await this.withRunnerResult(outcome, runner), runtime };
     } catch (error) {
+      if (runner?.resultFile) void this.resultFiles.discard(runner.resultFile);
       // Never reached the engine: if it went away meanwhile, say so rather than "aborted".
       if (release === undefined) this.assertEngineReady();
       if (error instanceof EngineError) throw httpErrorFromEngine(error);
@@ -188,14 +203,11 @@ export class ExecutionService {
     runTimeoutMs: number,
     withResult: boolean,
   ): PreparedJob {
-    const runner =
-      withResult && runnerApplies(runtime)
-        ? wrapPythonCode(input.code, input.stdin, this.config.outputMaxBytes)
-        : null;
+    const runner = withResult && runnerApplies(runtime) ? this.wrapPython(input.code) : null;
     const entry = runner
       ? runner.file
       : { name: entryFileName(runtime.language), content: input.code };
-    const stdin = runner ? runner.stdin : input.stdin;
+    const stdin = input.stdin;
     const request: PistonExecuteRequest = {
       language: runtime.language,
       version: runtime.version,
@@ -209,7 +221,51 @@ export class ExecutionService {
       request,
       body,
       bodyBytes: Buffer.byteLength(body),
-      resultNonce: runner?.nonce ?? null,
+      runner,
+      runnerNote: null,
+    };
+  }
+
+  /**
+   * Jobs on this file system (pre-isolate Piston, the local engine) get the result out of
+   * band, in a file, and the session folder as their working folder; a remote engine's get
+   * it on stdout and their files beside the code.
+   */
+  private wrapPython(code: string): PythonRunnerProgram {
+    const shared = this.config.files.engineFilesystem === 'shared';
+    return wrapPythonCode(code, {
+      outputMaxBytes: this.config.outputMaxBytes,
+      resultFile: shared ? this.resultFiles.newPath() : null,
+      filesDir: shared ? this.config.files.dir : null,
+    });
+  }
+
+  /**
+   * The program's status stays what it earned: where only the runner's record crossed the
+   * output limit (the code had finished), the engine's kill is not the program's failure.
+   */
+  private async withRunnerResult(
+    outcome: ExecutionOutcome,
+    runner: PythonRunnerProgram,
+  ): Promise<ExecutionOutcome> {
+    const report = readRunnerOutput({
+      stdout: outcome.stdout,
+      nonce: runner.nonce,
+      file: runner.resultFile === null ? null : await this.resultFiles.take(runner.resultFile),
+      outputCut: outcome.stopReason === 'outputLimit',
+      outputMaxBytes: this.config.outputMaxBytes,
+    });
+    const base = { ...outcome, stdout: report.stdout, result: report.result };
+    const resultNote = report.resultNote;
+    if (!report.finishedBeforeKill) return { ...base, resultNote };
+    return {
+      ...base,
+      succeeded: true,
+      exitCode: 0,
+      signal: null,
+      stopReason: null,
+      stopMessage: null,
+      resultNote,
     };
   }
 
