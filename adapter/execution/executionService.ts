@@ -16,7 +16,7 @@ import {
   runnerApplies,
   wrapPythonCode,
   type PythonRunnerProgram,
-} from './pythonRunner';
+} from './pythonRunner/index';
 
 export interface ExecuteOptions {
   /** Aborted when the caller goes away, so the engine stops waiting for nobody. */

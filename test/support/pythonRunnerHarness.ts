@@ -6,7 +6,7 @@ import {
   readRunnerOutput,
   ResultFiles,
   wrapPythonCode,
-} from '../../adapter/execution/pythonRunner';
+} from '../../adapter/execution/pythonRunner/index';
 
 /**
  * The Python runner run the way a pre-isolate Piston job runs it: its file written to a fresh

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { RUNNER_FILE_NAME, runnerApplies } from '../../adapter/execution/pythonRunner';
+import { RUNNER_FILE_NAME, runnerApplies } from '../../adapter/execution/pythonRunner/index';
 import { RunnerHarness, type Channel } from '../support/pythonRunnerHarness';
 
 // The runner is real Python: each case runs it with this machine's python3 the way Piston
