@@ -129,7 +129,7 @@ export class ExecutionService {
       if (runner === null) return { outcome: { ...outcome, resultNote: runnerNote }, runtime };
       return { outcome: await this.withRunnerResult(outcome, runner), runtime };
     } catch (error) {
-      if (runner?.resultFile) void this.resultFiles.discard(runner.resultFile);
+      if (runner?.resultFile) this.discardLater(runner.resultFile, runTimeoutMs);
       // Never reached the engine: if it went away meanwhile, say so rather than "aborted".
       if (release === undefined) this.assertEngineReady();
       if (error instanceof EngineError) throw httpErrorFromEngine(error);
@@ -203,7 +203,11 @@ export class ExecutionService {
     runTimeoutMs: number,
     withResult: boolean,
   ): PreparedJob {
-    const runner = withResult && runnerApplies(runtime) ? this.wrapPython(input.code) : null;
+    // Files that travel with the job land in its folder: the code must start there, not in
+    // the session folder (only where none travel does the code work in FILES_DIR in place).
+    const filesTravel = sessionFiles.length > 0 || input.files.length > 0;
+    const runner =
+      withResult && runnerApplies(runtime) ? this.wrapPython(input.code, filesTravel) : null;
     const entry = runner
       ? runner.file
       : { name: entryFileName(runtime.language), content: input.code };
@@ -231,13 +235,23 @@ export class ExecutionService {
    * band, in a file, and the session folder as their working folder; a remote engine's get
    * it on stdout and their files beside the code.
    */
-  private wrapPython(code: string): PythonRunnerProgram {
+  private wrapPython(code: string, filesTravel: boolean): PythonRunnerProgram {
     const shared = this.config.files.engineFilesystem === 'shared';
     return wrapPythonCode(code, {
       outputMaxBytes: this.config.outputMaxBytes,
       resultFile: shared ? this.resultFiles.newPath() : null,
-      filesDir: shared ? this.config.files.dir : null,
+      filesDir: shared && !filesTravel ? this.config.files.dir : null,
     });
+  }
+
+  /**
+   * An abandoned call's job may still run (Piston finishes a job whose client left) and write
+   * its result after we gave up on it: remove the file now and once the job must have ended.
+   */
+  private discardLater(file: string, runTimeoutMs: number): void {
+    void this.resultFiles.discard(file);
+    const ended = runTimeoutMs + this.config.engine.deadlineMarginMs;
+    setTimeout(() => void this.resultFiles.discard(file), ended).unref();
   }
 
   /**
