@@ -81,6 +81,7 @@ export class ExecutionService {
 
   dispose(): void {
     this.engineState.off('change', this.onEngineChange);
+    this.resultFiles.close();
   }
 
   async execute(
@@ -266,7 +267,7 @@ export class ExecutionService {
       stdout: outcome.stdout,
       nonce: runner.nonce,
       file: runner.resultFile === null ? null : await this.resultFiles.take(runner.resultFile),
-      outputCut: outcome.stopReason === 'outputLimit',
+      stopReason: outcome.stopReason,
       outputMaxBytes: this.config.outputMaxBytes,
     });
     const base = { ...outcome, stdout: report.stdout, result: report.result };

@@ -88,7 +88,7 @@ export class RunnerHarness {
       stdout: child.stdout,
       nonce: program.nonce,
       file: program.resultFile === null ? null : await this.resultFiles.take(program.resultFile),
-      outputCut: false,
+      stopReason: null,
       outputMaxBytes,
     });
     return {

@@ -8,7 +8,7 @@ const read = (overrides: Partial<RunnerOutput>) =>
     stdout: '',
     nonce: NONCE,
     file: null,
-    outputCut: false,
+    stopReason: null,
     outputMaxBytes: 1024,
     ...overrides,
   });
@@ -39,7 +39,7 @@ describe('readRunnerOutput: the result on stdout', () => {
   it.each(Array.from({ length: marker.length }, (_, index) => index + 1))(
     'a marker cut after %d characters leaves no trace',
     (cutAt) => {
-      const report = read({ stdout: `out${marker.slice(0, cutAt)}`, outputCut: true });
+      const report = read({ stdout: `out${marker.slice(0, cutAt)}`, stopReason: 'outputLimit' });
       expect(report.stdout).toBe('out');
       expect(report.result).toBe('');
       const trusted = cutAt > 8;
@@ -53,11 +53,22 @@ describe('readRunnerOutput: the result on stdout', () => {
   });
 
   it('output ending in text that is not the nonce is kept, cut or not', () => {
-    expect(read({ stdout: 'out\u001episton', outputCut: true }).stdout).toBe('out\u001episton');
+    expect(read({ stdout: 'out\u001episton', stopReason: 'outputLimit' }).stdout).toBe(
+      'out\u001episton',
+    );
   });
 });
 
 describe('readRunnerOutput: the result file', () => {
+  it.each(['outputLimit', 'timeout', 'signal'])(
+    'a run the engine stopped (%s) has no result, even where the code finished first',
+    (stopReason) => {
+      const report = read({ file: { kind: 'text', text: '{"value": 1}' }, stopReason });
+      expect(report.result).toBe('');
+      expect(report.resultNote).toContain(`the engine stopped the run (${stopReason})`);
+    },
+  );
+
   it('reads the value from the file and leaves stdout as it was', () => {
     const report = read({ stdout: 'hi\n', file: { kind: 'text', text: '{"value": [1]}' } });
     expect(report).toMatchObject({ stdout: 'hi\n', result: [1], resultNote: null });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, constants, mkdtempSync } from 'node:fs';
+import { chmodSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +62,12 @@ export class ResultFiles {
   /** Removes a result nobody will read (the call failed or was abandoned). */
   async discard(file: string): Promise<void> {
     await unlink(file).catch(() => undefined);
+  }
+
+  /** Removes the folder and whatever is left in it (the adapter is shutting down). */
+  close(): void {
+    if (this.folder !== null) rmSync(this.folder, { recursive: true, force: true });
+    this.folder = null;
   }
 
   private ensureFolder(): string {

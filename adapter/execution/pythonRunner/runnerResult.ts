@@ -33,8 +33,11 @@ export interface RunnerOutput {
   nonce: string;
   /** null when the runner had no result file (stdout is its only channel). */
   file: ResultFileContent | null;
-  /** The engine stopped the run for its output limit: stdout may end inside the marker. */
-  outputCut: boolean;
+  /**
+   * Why the engine stopped the run (timeout, outputLimit, signal), or null when it ran to its
+   * end. outputLimit: stdout may end inside the marker.
+   */
+  stopReason: string | null;
   outputMaxBytes: number;
 }
 
@@ -45,7 +48,8 @@ export interface RunnerOutput {
 const NONCE_CHARS_TO_TRUST = 8;
 
 export function readRunnerOutput(output: RunnerOutput): RunnerReport {
-  const fromStdout = takeMarker(output.stdout, output.nonce, output.outputCut);
+  const outputCut = output.stopReason === 'outputLimit';
+  const fromStdout = takeMarker(output.stdout, output.nonce, outputCut);
   const notes: string[] = [];
   let record: RunnerRecord | null = null;
 
@@ -63,19 +67,28 @@ export function readRunnerOutput(output: RunnerOutput): RunnerReport {
   }
   if (fromStdout.markerCut) {
     notes.push(
-      output.outputCut
+      outputCut
         ? `the result was not delivered: it did not fit in the output limit of ${output.outputMaxBytes} bytes after the program's own output`
         : 'the result was not delivered: the run was stopped while the runner wrote it',
     );
   }
   if (record?.note !== undefined) notes.unshift(record.note);
-  const value = record?.value;
+  const finishedBeforeKill = fromStdout.markerCut && outputCut;
+  let value = record?.value;
+  if (output.stopReason !== null && !finishedBeforeKill && value !== undefined && value !== null) {
+    // The engine's kill can come after the code has finished (its output sat in the pipe):
+    // a run the engine stopped has no result, whichever of the two won the race.
+    notes.push(
+      `the code gave a result, but the engine stopped the run (${output.stopReason}), so it is left out`,
+    );
+    value = undefined;
+  }
   return {
     stdout: fromStdout.stdout,
     // None, like a statement, has no result: Azure answers "" for both.
     result: value === undefined || value === null ? '' : value,
     resultNote: notes.length === 0 ? null : notes.join('; '),
-    finishedBeforeKill: fromStdout.markerCut && output.outputCut,
+    finishedBeforeKill,
   };
 }
 
