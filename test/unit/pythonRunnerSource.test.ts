@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RUNNER_PY } from '../../adapter/execution/pythonRunner/runnerPy';
+import * as modules from '../../adapter/execution/pythonRunner/runnerPy';
 
-// runner.py is the source; runnerPy.ts carries it into dist/ through a plain tsc build.
-it('runnerPy.ts holds runner.py exactly (else: node scripts/dev/runner-module.mjs)', () => {
-  const python = readFileSync(
-    path.join(__dirname, '../../adapter/execution/pythonRunner/runner.py'),
-    'utf8',
-  );
-  expect(RUNNER_PY).toBe(python);
-});
+// The .py files are the source; runnerPy.ts carries them into dist/ through a plain tsc build.
+const FOLDER = path.join(__dirname, '../../adapter/execution/pythonRunner');
+
+it.each([
+  ['RUNNER_PY', 'runner.py'],
+  ['RUNNER_RARE_PY', 'runner_rare.py'],
+  ['RUNNER_UPLOADS_PY', 'runner_uploads.py'],
+] as const)(
+  'runnerPy.ts %s holds %s exactly (else: node scripts/dev/runner-module.mjs)',
+  (name, file) => {
+    expect(modules[name]).toBe(readFileSync(path.join(FOLDER, file), 'utf8'));
+  },
+);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import semver from 'semver';
 import type { PistonRuntime } from '../../piston/types';
-import { RUNNER_PY } from './runnerPy';
+import { RUNNER_PY, RUNNER_RARE_PY, RUNNER_UPLOADS_PY } from './runnerPy';
 
 /** The runner's file name: hidden names are refused for uploads, so it never clashes. */
 export const RUNNER_FILE_NAME = '.session_runner.py';
@@ -66,7 +66,18 @@ export function wrapPythonCode(code: string, options: RunnerOptions): PythonRunn
     String(resultMaxChars(options)),
   ].join(', ');
   return {
-    file: { name: RUNNER_FILE_NAME, content: `${RUNNER_PY}\n\n_piston_session_main(${call})\n` },
+    file: {
+      name: RUNNER_FILE_NAME,
+      // The rarely needed parts as strings: a string costs the tokenizer next to nothing,
+      // compiling its code would cost every run (runner.py, _piston_session_load).
+      content: [
+        RUNNER_PY,
+        `_PISTON_SESSION_RARE = ${pythonString(RUNNER_RARE_PY)}`,
+        `_PISTON_SESSION_UPLOADS = ${pythonString(RUNNER_UPLOADS_PY)}`,
+        `_piston_session_main(${call})`,
+        '',
+      ].join('\n'),
+    },
     nonce,
     resultFile: options.resultFile,
   };

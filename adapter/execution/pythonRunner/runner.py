@@ -1,6 +1,7 @@
-# The Python result runner. runnerSource.ts sends this file as the job's entry file, followed
-# by one line that calls _piston_session_main with the execution's code and settings: this file
-# itself only defines functions. See README.md ("Python results") for what it is for.
+# The Python result runner. program.ts sends this file as the job's entry file, followed by
+# runner_rare.py and runner_uploads.py as strings and one line that calls _piston_session_main
+# with the execution's code and settings: this file itself only defines functions. See
+# README.md ("How Python results work") for what it is for.
 #
 # Rules it keeps:
 # - Python 3.5 and later: no f-strings, no annotations.
@@ -43,7 +44,8 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
             notes.append('the session folder %s could not be entered (%s): the code ran in '
                          'the job folder' % (files_dir, error.strerror or error))
     if work_dir != '/mnt/data':
-        _piston_session_map_uploads(work_dir)
+        _piston_session_load(_PISTON_SESSION_UPLOADS, '_piston_session_map_uploads')(
+            work_dir)
 
     sys.argv[0] = filename
     main = type(sys)('__main__')
@@ -59,7 +61,8 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
     try:
         tree = compile(source, filename, 'exec', 0x400, True)  # 0x400: ast.PyCF_ONLY_AST
     except (SyntaxError, ValueError) as error:
-        _piston_session_syntax_error(error, source, False)
+        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_syntax_error')(
+            error, source, False)
     last = None
     if tree.body and isinstance(tree.body[-1], _ast.Expr):
         last = _ast.Expression(tree.body.pop().value)
@@ -69,7 +72,8 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
     except (SyntaxError, ValueError) as error:
         # Found by the compiler, not the parser: its line comes from the source, not from
         # whatever file may be called main.py in the working folder.
-        _piston_session_syntax_error(error, source, True)
+        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_syntax_error')(
+            error, source, True)
 
     try:
         exec(body, main.__dict__)
@@ -77,7 +81,8 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
     except SystemExit:
         raise
     except BaseException as error:
-        _piston_session_uncaught(error, source, filename, runner_file)
+        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_uncaught')(
+            error, source, filename, runner_file)
 
     payload = _piston_session_encode(value, result_max, notes)
     if payload is None:
@@ -127,102 +132,6 @@ def _piston_session_flush(sys):
             pass
 
 
-def _piston_session_syntax_error(error, source, from_compiler):
-    import sys
-    import traceback
-    lineno = getattr(error, 'lineno', None)
-    if isinstance(error, SyntaxError) and lineno and (from_compiler or error.text is None):
-        lines = source.split('\n')
-        if 0 < lineno <= len(lines):
-            error.text = lines[lineno - 1] + '\n'
-    sys.stderr.write(''.join(traceback.format_exception_only(type(error), error)))
-    sys.stderr.flush()
-    sys.exit(1)
-
-
-def _piston_session_uncaught(error, source, filename, runner_file):
-    import linecache
-    import sys
-    import traceback
-    # Tracebacks read lines from linecache: show the user's source, not a missing file.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    report = traceback.TracebackException(type(error), error, error.__traceback__)
-    _piston_session_hide_frames(report, runner_file, traceback, set())
-    _piston_session_flush(sys)
-    sys.stderr.write(''.join(report.format()))
-    sys.stderr.flush()
-    sys.exit(1)
-
-
-def _piston_session_hide_frames(report, runner_file, traceback, seen):
-    # Frames of the runner (its exec, its /mnt/data wrappers) wherever they stand, in chained
-    # exceptions too: tracebacks show only the user's code.
-    if report is None or id(report) in seen:
-        return
-    seen.add(id(report))
-    report.stack = traceback.StackSummary.from_list(
-        [frame for frame in report.stack if frame.filename != runner_file])
-    _piston_session_hide_frames(report.__cause__, runner_file, traceback, seen)
-    _piston_session_hide_frames(report.__context__, runner_file, traceback, seen)
-
-
-def _piston_session_map_uploads(folder):
-    # Azure's interpreter keeps uploads in /mnt/data (AutoGen even chdirs there). Here they
-    # sit in another folder, so those paths are pointed at it.
-    import builtins
-    import io
-    import os
-    uploads = '/mnt/data'
-    fspath = getattr(os, 'fspath', None)  # Python 3.6+
-
-    def to_folder(path):
-        if fspath is not None:
-            try:
-                path = fspath(path)
-            except TypeError:
-                return path
-        if isinstance(path, str) and (path == uploads or path.startswith(uploads + '/')):
-            return folder + path[len(uploads):]
-        return path
-
-    def mapped(function):
-        def call(*args, **kwargs):
-            if not args:
-                return function(*args, **kwargs)
-            given, target = args[0], to_folder(args[0])
-            try:
-                return function(target, *args[1:], **kwargs)
-            except OSError as error:
-                if target is not given and error.filename == target:
-                    error.filename = given  # name the path the code used
-                raise
-        for name in ('__module__', '__name__', '__qualname__', '__doc__'):
-            try:
-                setattr(call, name, getattr(function, name))
-            except (AttributeError, TypeError):
-                pass
-        call.__wrapped__ = function
-        return call
-
-    # os.path.exists/isfile/isdir/getsize, pathlib, glob and os.makedirs go through these.
-    names = ('open', 'chdir', 'listdir', 'scandir', 'stat', 'lstat', 'mkdir', 'remove', 'unlink',
-             'rmdir')
-    capability_sets = [getattr(os, name) for name in
-                       ('supports_fd', 'supports_dir_fd', 'supports_follow_symlinks',
-                        'supports_effective_ids') if hasattr(os, name)]
-    for name in names:
-        original = getattr(os, name, None)
-        if original is None:
-            continue
-        wrapper = mapped(original)
-        setattr(os, name, wrapper)
-        # shutil.rmtree and friends test these sets by identity before using dir_fd.
-        for capabilities in capability_sets:
-            if original in capabilities:
-                capabilities.add(wrapper)
-    builtins.open = io.open = mapped(io.open)
-
-
 def _piston_session_encode(value, result_max, notes):
     # The result record: {"value": <JSON>, "note": "..."}, either key absent when it has none.
     # Plain ints, floats, bools and strings, the common values, need no json module.
@@ -242,7 +151,8 @@ def _piston_session_encode(value, result_max, notes):
               and '"' not in value and '\\' not in value):
             text = '"' + value + '"'
         if text is None or len(text) > result_max:
-            text = _piston_session_encode_other(value, result_max, notes)
+            text = _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_encode_other')(
+                value, result_max, notes)
     if text is None and not notes:
         return None
     parts = []
@@ -254,32 +164,11 @@ def _piston_session_encode(value, result_max, notes):
     return '{' + ', '.join(parts) + '}'
 
 
-def _piston_session_encode_other(value, result_max, notes):
-    import json
-    try:
-        png = getattr(value, '_repr_png_', None)
-        if callable(png) and not isinstance(value, type):
-            data = png()
-            if isinstance(data, bytes):
-                if (len(data) + 2) // 3 * 4 <= result_max:
-                    import base64
-                    return json.dumps({'type': 'image', 'format': 'png',
-                                       'base64_data': base64.b64encode(data).decode('ascii')})
-                notes.append('the PNG image (%d bytes) is over the result limit of %d '
-                             'characters: its repr was sent instead' % (len(data), result_max))
-    except Exception:
-        pass
-    try:
-        text = json.dumps(value, allow_nan=False)
-        if len(text) <= result_max:
-            return text
-    except Exception:
-        pass
-    try:
-        text = repr(value)
-    except Exception as error:
-        text = '<repr failed: %s>' % type(error).__name__
-    if len(text) > result_max:
-        notes.append('the result was cut to %d of its %d characters' % (result_max, len(text)))
-        text = text[:result_max] + '...'
-    return json.dumps(text)
+def _piston_session_load(source, name):
+    # Code that only some runs need comes as a string (runner_rare.py: errors and unusual
+    # values; runner_uploads.py: /mnt/data paths elsewhere) and is compiled when first needed:
+    # compiling costs every run, used or not. It runs in this namespace, with these names.
+    namespace = globals()
+    if name not in namespace:
+        exec(compile(source, _piston_session_main.__code__.co_filename, 'exec'), namespace)
+    return namespace[name]

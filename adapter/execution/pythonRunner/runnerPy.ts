@@ -1,8 +1,10 @@
-// Generated from runner.py by scripts/dev/runner-module.mjs: edit runner.py, then run it.
-// test/unit/pythonRunnerSource.test.ts fails when this file and runner.py differ.
-export const RUNNER_PY = `# The Python result runner. runnerSource.ts sends this file as the job's entry file, followed
-# by one line that calls _piston_session_main with the execution's code and settings: this file
-# itself only defines functions. See README.md ("Python results") for what it is for.
+// Generated from runner*.py by scripts/dev/runner-module.mjs: edit those, then run it.
+// test/unit/pythonRunnerSource.test.ts fails when this file and the .py files differ.
+
+export const RUNNER_PY = `# The Python result runner. program.ts sends this file as the job's entry file, followed by
+# runner_rare.py and runner_uploads.py as strings and one line that calls _piston_session_main
+# with the execution's code and settings: this file itself only defines functions. See
+# README.md ("How Python results work") for what it is for.
 #
 # Rules it keeps:
 # - Python 3.5 and later: no f-strings, no annotations.
@@ -45,7 +47,8 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
             notes.append('the session folder %s could not be entered (%s): the code ran in '
                          'the job folder' % (files_dir, error.strerror or error))
     if work_dir != '/mnt/data':
-        _piston_session_map_uploads(work_dir)
+        _piston_session_load(_PISTON_SESSION_UPLOADS, '_piston_session_map_uploads')(
+            work_dir)
 
     sys.argv[0] = filename
     main = type(sys)('__main__')
@@ -61,7 +64,8 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
     try:
         tree = compile(source, filename, 'exec', 0x400, True)  # 0x400: ast.PyCF_ONLY_AST
     except (SyntaxError, ValueError) as error:
-        _piston_session_syntax_error(error, source, False)
+        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_syntax_error')(
+            error, source, False)
     last = None
     if tree.body and isinstance(tree.body[-1], _ast.Expr):
         last = _ast.Expression(tree.body.pop().value)
@@ -71,7 +75,8 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
     except (SyntaxError, ValueError) as error:
         # Found by the compiler, not the parser: its line comes from the source, not from
         # whatever file may be called main.py in the working folder.
-        _piston_session_syntax_error(error, source, True)
+        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_syntax_error')(
+            error, source, True)
 
     try:
         exec(body, main.__dict__)
@@ -79,7 +84,8 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
     except SystemExit:
         raise
     except BaseException as error:
-        _piston_session_uncaught(error, source, filename, runner_file)
+        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_uncaught')(
+            error, source, filename, runner_file)
 
     payload = _piston_session_encode(value, result_max, notes)
     if payload is None:
@@ -129,6 +135,54 @@ def _piston_session_flush(sys):
             pass
 
 
+def _piston_session_encode(value, result_max, notes):
+    # The result record: {"value": <JSON>, "note": "..."}, either key absent when it has none.
+    # Plain ints, floats, bools and strings, the common values, need no json module.
+    text = None
+    if value is not None:
+        kind = type(value)
+        if kind is bool:
+            text = 'true' if value else 'false'
+        elif kind is int:
+            try:
+                text = repr(value)
+            except ValueError:  # more digits than int_max_str_digits allows
+                text = None
+        elif kind is float and value - value == 0.0:  # finite: JSON has no nan or inf
+            text = repr(value)
+        elif (kind is str and len(value) <= result_max and value.isprintable()
+              and '"' not in value and '\\\\' not in value):
+            text = '"' + value + '"'
+        if text is None or len(text) > result_max:
+            text = _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_encode_other')(
+                value, result_max, notes)
+    if text is None and not notes:
+        return None
+    parts = []
+    if text is not None:
+        parts.append('"value": ' + text)
+    if notes:
+        import json
+        parts.append('"note": ' + json.dumps('; '.join(notes)))
+    return '{' + ', '.join(parts) + '}'
+
+
+def _piston_session_load(source, name):
+    # Code that only some runs need comes as a string (runner_rare.py: errors and unusual
+    # values; runner_uploads.py: /mnt/data paths elsewhere) and is compiled when first needed:
+    # compiling costs every run, used or not. It runs in this namespace, with these names.
+    namespace = globals()
+    if name not in namespace:
+        exec(compile(source, _piston_session_main.__code__.co_filename, 'exec'), namespace)
+    return namespace[name]
+`;
+
+export const RUNNER_RARE_PY = `# The Python runner's rare paths: syntax errors, uncaught exceptions, values beyond the plain
+# ones. runner.py carries this file as a string and compiles it only when one of them happens
+# (see _piston_session_load there); it runs in runner.py's namespace, so names from there
+# (_piston_session_flush) are at hand. The same rules as runner.py.
+
+
 def _piston_session_syntax_error(error, source, from_compiler):
     import sys
     import traceback
@@ -166,6 +220,42 @@ def _piston_session_hide_frames(report, runner_file, traceback, seen):
         [frame for frame in report.stack if frame.filename != runner_file])
     _piston_session_hide_frames(report.__cause__, runner_file, traceback, seen)
     _piston_session_hide_frames(report.__context__, runner_file, traceback, seen)
+
+
+def _piston_session_encode_other(value, result_max, notes):
+    import json
+    try:
+        png = getattr(value, '_repr_png_', None)
+        if callable(png) and not isinstance(value, type):
+            data = png()
+            if isinstance(data, bytes):
+                if (len(data) + 2) // 3 * 4 <= result_max:
+                    import base64
+                    return json.dumps({'type': 'image', 'format': 'png',
+                                       'base64_data': base64.b64encode(data).decode('ascii')})
+                notes.append('the PNG image (%d bytes) is over the result limit of %d '
+                             'characters: its repr was sent instead' % (len(data), result_max))
+    except Exception:
+        pass
+    try:
+        text = json.dumps(value, allow_nan=False)
+        if len(text) <= result_max:
+            return text
+    except Exception:
+        pass
+    try:
+        text = repr(value)
+    except Exception as error:
+        text = '<repr failed: %s>' % type(error).__name__
+    if len(text) > result_max:
+        notes.append('the result was cut to %d of its %d characters' % (result_max, len(text)))
+        text = text[:result_max] + '...'
+    return json.dumps(text)
+`;
+
+export const RUNNER_UPLOADS_PY = `# The Python runner's /mnt/data mapping, for code that works anywhere but in /mnt/data itself.
+# runner.py carries this file as a string and compiles it only then (see _piston_session_load
+# there). The same rules as runner.py.
 
 
 def _piston_session_map_uploads(folder):
@@ -223,66 +313,4 @@ def _piston_session_map_uploads(folder):
             if original in capabilities:
                 capabilities.add(wrapper)
     builtins.open = io.open = mapped(io.open)
-
-
-def _piston_session_encode(value, result_max, notes):
-    # The result record: {"value": <JSON>, "note": "..."}, either key absent when it has none.
-    # Plain ints, floats, bools and strings, the common values, need no json module.
-    text = None
-    if value is not None:
-        kind = type(value)
-        if kind is bool:
-            text = 'true' if value else 'false'
-        elif kind is int:
-            try:
-                text = repr(value)
-            except ValueError:  # more digits than int_max_str_digits allows
-                text = None
-        elif kind is float and value - value == 0.0:  # finite: JSON has no nan or inf
-            text = repr(value)
-        elif (kind is str and len(value) <= result_max and value.isprintable()
-              and '"' not in value and '\\\\' not in value):
-            text = '"' + value + '"'
-        if text is None or len(text) > result_max:
-            text = _piston_session_encode_other(value, result_max, notes)
-    if text is None and not notes:
-        return None
-    parts = []
-    if text is not None:
-        parts.append('"value": ' + text)
-    if notes:
-        import json
-        parts.append('"note": ' + json.dumps('; '.join(notes)))
-    return '{' + ', '.join(parts) + '}'
-
-
-def _piston_session_encode_other(value, result_max, notes):
-    import json
-    try:
-        png = getattr(value, '_repr_png_', None)
-        if callable(png) and not isinstance(value, type):
-            data = png()
-            if isinstance(data, bytes):
-                if (len(data) + 2) // 3 * 4 <= result_max:
-                    import base64
-                    return json.dumps({'type': 'image', 'format': 'png',
-                                       'base64_data': base64.b64encode(data).decode('ascii')})
-                notes.append('the PNG image (%d bytes) is over the result limit of %d '
-                             'characters: its repr was sent instead' % (len(data), result_max))
-    except Exception:
-        pass
-    try:
-        text = json.dumps(value, allow_nan=False)
-        if len(text) <= result_max:
-            return text
-    except Exception:
-        pass
-    try:
-        text = repr(value)
-    except Exception as error:
-        text = '<repr failed: %s>' % type(error).__name__
-    if len(text) > result_max:
-        notes.append('the result was cut to %d of its %d characters' % (result_max, len(text)))
-        text = text[:result_max] + '...'
-    return json.dumps(text)
 `;
