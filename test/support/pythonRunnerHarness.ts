@@ -22,6 +22,8 @@ export interface RunnerRunOptions {
   /** file: the result out of band (shared file system); stdout: behind the nonce. */
   channel?: Channel;
   filesDir?: string | null;
+  /** With channel file: a path of the test's choosing instead of a fresh one. */
+  resultFile?: string;
   outputMaxBytes?: number;
   /** The interpreter; this machine's python3 unless told. */
   python?: string;
@@ -64,7 +66,7 @@ export class RunnerHarness {
     const outputMaxBytes = options.outputMaxBytes ?? 1024 * 1024;
     const program = wrapPythonCode(code, {
       outputMaxBytes,
-      resultFile: channel === 'file' ? this.resultFiles.newPath() : null,
+      resultFile: channel === 'file' ? (options.resultFile ?? this.resultFiles.newPath()) : null,
       filesDir: options.filesDir ?? null,
     });
     const runnerPath = path.join(this.jobDir, program.file.name);

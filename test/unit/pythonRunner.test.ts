@@ -322,6 +322,22 @@ describe('Python runner: where files are', () => {
     ]);
   });
 
+  it('a result file it cannot write comes on stdout instead, with a note', async () => {
+    const unwritable = path.join(harness.root, 'no-such-folder', 'result.json');
+    const outcome = await harness.run("print('out')\n6 * 7", { resultFile: unwritable });
+    expect(outcome.stdout).toBe('out\n');
+    expect(outcome.result).toBe(42);
+    expect(outcome.resultNote).toContain('the result file could not be written');
+  });
+
+  it('a result file planted before the run is neither written through nor believed', async () => {
+    const planted = path.join(harness.root, 'planted.json');
+    writeFileSync(planted, '{"value": "forged"}');
+    const outcome = await harness.run('1', { resultFile: planted });
+    expect(outcome.result).toBe(1);
+    expect(outcome.resultNote).toContain('could not be written (File exists)');
+  });
+
   it('a session folder it cannot enter is said in the note, and the code still runs', async () => {
     const missing = path.join(harness.root, 'no-such-folder');
     const outcome = await harness.run('1 + 1', { filesDir: missing });

@@ -60,10 +60,11 @@ export function readRunnerOutput(output: RunnerOutput): RunnerReport {
     notes.push(output.file.reason);
   }
   if (fromStdout.payload !== null) {
-    // The runner writes to stdout only without a file, or when it could not write the file.
+    // The runner writes to stdout only without a file, or when it could not write the file:
+    // then the marker, which carries the nonce, is the runner's word, whatever the file holds.
     const onStdout = parseRecord(fromStdout.payload);
     if (onStdout === null) notes.push('the result on stdout was unreadable');
-    else record ??= onStdout;
+    else record = onStdout;
   }
   if (fromStdout.markerCut) {
     notes.push(

@@ -8,7 +8,7 @@
  * Targets: the runner adds at most 3 ms at p50 at one connection (on minus off), and with
  * results on the adapter keeps at least 0.95 of the engine's own throughput at 16.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchRow, BenchSection } from '../types';
@@ -50,8 +50,10 @@ const path_ = (name: string, url: string, body: string): Path => ({
 export const pythonResultSection: BenchSection = async (context) => {
   const engine = benchEngine(context.repoRoot);
   // A session folder that exists, as the file store keeps one: the runner starts the code
-  // there, and says so in resultNote when it cannot.
+  // there (and says so in resultNote when it cannot). Real Piston's jobs run as runner uids,
+  // which must be able to enter and write it.
   const filesDir = mkdtempSync(path.join(os.tmpdir(), 'psa-bench-files-'));
+  chmodSync(filesDir, 0o777);
   context.progress(`python-result: against the ${engine.name}`);
   const withResults = await startAdapter(context.repoRoot, {
     ENGINE_COMMAND: engine.command,
