@@ -242,6 +242,7 @@ export class ExecutionService {
       outputMaxBytes: this.config.outputMaxBytes,
       resultFile: shared ? this.resultFiles.newPath() : null,
       filesDir: shared && !filesTravel ? this.config.files.dir : null,
+      codeCache: shared ? this.resultFiles.codeCachePrefix() : null,
     });
   }
 

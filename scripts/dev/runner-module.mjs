@@ -1,5 +1,4 @@
-// Writes adapter/execution/pythonRunner/runnerPy.ts from runner.py, runner_rare.py and
-// runner_uploads.py beside it, so the runner is real Python to read, lint and run, and still
+// Writes adapter/execution/pythonRunner/runnerPy.ts from the runner*.py files beside it, so the runner is real Python to read, lint and run, and still
 // ships in dist/ with a plain `tsc` build. test/unit/pythonRunnerSource.test.ts fails when
 // they differ. Usage: node scripts/dev/runner-module.mjs
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +11,7 @@ const folder = path.join(
 );
 
 const MODULES = [
+  ['RUNNER_BOOT_PY', 'runner_boot.py'],
   ['RUNNER_PY', 'runner.py'],
   ['RUNNER_RARE_PY', 'runner_rare.py'],
   ['RUNNER_UPLOADS_PY', 'runner_uploads.py'],

@@ -45,7 +45,7 @@ export interface RunnerRun {
 
 export class RunnerHarness {
   readonly root: string;
-  readonly jobDir: string;
+  jobDir: string;
   private readonly resultFiles: ResultFiles;
 
   constructor() {
@@ -54,6 +54,18 @@ export class RunnerHarness {
     mkdirSync(this.jobDir);
     mkdirSync(path.join(this.root, 'results'));
     this.resultFiles = new ResultFiles(path.join(this.root, 'results'));
+  }
+
+  /** The next run in a fresh job folder, as each Piston job gets its own. */
+  nextJobFolder(): void {
+    this.jobDir = mkdtempSync(path.join(this.root, 'job-'));
+  }
+
+  /** Files in the results folder (results, compiled-code caches). */
+  resultsFolder(): string[] {
+    return readdirSync(path.join(this.root, 'results')).flatMap((folder) =>
+      readdirSync(path.join(this.root, 'results', folder)),
+    );
   }
 
   /** A file beside the code, as the engine writes the files that travel with a job. */
@@ -68,6 +80,7 @@ export class RunnerHarness {
       outputMaxBytes,
       resultFile: channel === 'file' ? (options.resultFile ?? this.resultFiles.newPath()) : null,
       filesDir: options.filesDir ?? null,
+      codeCache: channel === 'file' ? this.resultFiles.codeCachePrefix() : null,
     });
     const runnerPath = path.join(this.jobDir, program.file.name);
     writeFileSync(runnerPath, program.file.content);

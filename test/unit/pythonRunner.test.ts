@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RUNNER_FILE_NAME, runnerApplies } from '../../adapter/execution/pythonRunner/index';
 import { RunnerHarness, type Channel } from '../support/pythonRunnerHarness';
@@ -265,6 +265,38 @@ describe('Python runner: the program behaves as if run directly', () => {
     const outcome = await harness.run(code, { channel: 'stdout', outputMaxBytes: 8 * 1024 });
     expect(outcome.result).toBe('Picture()');
     expect(outcome.resultNote).toContain('PNG image (4000 bytes) is over the result limit');
+  });
+});
+
+describe('Python runner: its compiled code, kept for the next run', () => {
+  it('the first run keeps it, later runs in other job folders load it and behave the same', async () => {
+    const first = await harness.run('1 + 1');
+    expect(first.result).toBe(2);
+    const cached = harness.resultsFolder().filter((name) => name.startsWith('runner-'));
+    expect(cached).toHaveLength(1);
+    for (const code of ["print('x')\n[3]", 'def f():\n    return 1 / 0\nf()']) {
+      harness.nextJobFolder();
+      const later = await harness.run(code);
+      if (later.exitCode === 0) {
+        expect(later).toMatchObject({ stdout: 'x\n', result: [3], stderr: '' });
+      } else {
+        // Tracebacks still hide the runner, though its code was compiled in another folder.
+        expect(later.stderr).toMatch(/^Traceback[^]*File "main.py", line 3[^]*ZeroDivisionError/);
+        expect(later.stderr).not.toContain('_piston_session');
+        expect(later.stderr).not.toContain('.session_runner.py');
+      }
+      expect(later.jobFolderAfter).toEqual([]);
+    }
+    expect(harness.resultsFolder().filter((name) => name.startsWith('runner-'))).toEqual(cached);
+  });
+
+  it('a cache that is not code is compiled afresh', async () => {
+    await harness.run('1');
+    const [cache] = harness.resultsFolder().filter((name) => name.startsWith('runner-'));
+    const folder = readdirSync(path.join(harness.root, 'results'))[0] ?? '';
+    writeFileSync(path.join(harness.root, 'results', folder, cache ?? ''), 'not marshal data');
+    harness.nextJobFolder();
+    expect((await harness.run('5')).result).toBe(5);
   });
 });
 

@@ -6,6 +6,7 @@ import * as modules from '../../adapter/execution/pythonRunner/runnerPy';
 const FOLDER = path.join(__dirname, '../../adapter/execution/pythonRunner');
 
 it.each([
+  ['RUNNER_BOOT_PY', 'runner_boot.py'],
   ['RUNNER_PY', 'runner.py'],
   ['RUNNER_RARE_PY', 'runner_rare.py'],
   ['RUNNER_UPLOADS_PY', 'runner_uploads.py'],

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import semver from 'semver';
 import type { PistonRuntime } from '../../piston/types';
-import { RUNNER_PY, RUNNER_RARE_PY, RUNNER_UPLOADS_PY } from './runnerPy';
+import { RUNNER_BOOT_PY, RUNNER_PY, RUNNER_RARE_PY, RUNNER_UPLOADS_PY } from './runnerPy';
 
 /** The runner's file name: hidden names are refused for uploads, so it never clashes. */
 export const RUNNER_FILE_NAME = '.session_runner.py';
@@ -28,6 +28,11 @@ export interface RunnerOptions {
    * leads there. null: the files travel with the job, and /mnt/data leads to the job folder.
    */
   filesDir: string | null;
+  /**
+   * Where jobs may keep the runner's compiled code for the next run (a name prefix in the
+   * results folder, see resultFiles.ts), or null: compiled on every run.
+   */
+  codeCache: string | null;
 }
 
 export interface PythonRunnerProgram {
@@ -68,12 +73,15 @@ export function wrapPythonCode(code: string, options: RunnerOptions): PythonRunn
   return {
     file: {
       name: RUNNER_FILE_NAME,
-      // The rarely needed parts as strings: a string costs the tokenizer next to nothing,
-      // compiling its code would cost every run (runner.py, _piston_session_load).
+      // The runner's code as strings: a string costs the tokenizer next to nothing; it is
+      // compiled once per Python where there is a cache (runner_boot.py), and its rare
+      // parts only when needed (runner.py, _piston_session_load).
       content: [
-        RUNNER_PY,
+        RUNNER_BOOT_PY,
+        `_PISTON_SESSION_RUNNER = ${pythonString(RUNNER_PY)}`,
         `_PISTON_SESSION_RARE = ${pythonString(RUNNER_RARE_PY)}`,
         `_PISTON_SESSION_UPLOADS = ${pythonString(RUNNER_UPLOADS_PY)}`,
+        `exec(_piston_session_boot(${pythonStringOrNone(options.codeCache)}), globals())`,
         `_piston_session_main(${call})`,
         '',
       ].join('\n'),

@@ -18,6 +18,8 @@ import type { ResultFileContent } from './runnerResult';
  */
 export class ResultFiles {
   private folder: string | null = null;
+  /** Random per adapter process, so no job can plant a cache before the first run. */
+  private readonly cacheName = `runner-${randomBytes(8).toString('hex')}-`;
 
   constructor(
     private readonly parent: string = os.tmpdir(),
@@ -28,6 +30,17 @@ export class ResultFiles {
   /** A fresh path for one execution's result. */
   newPath(): string {
     return path.join(this.ensureFolder(), `${randomBytes(16).toString('hex')}.json`);
+  }
+
+  /**
+   * Where jobs keep the runner's compiled code, one file per Python (runner_boot.py adds the
+   * interpreter's tag). Like a .pyc it is trusted as the code it was compiled from; the only
+   * job that could rewrite it is one running as the uid that created it, with code that dug
+   * the name out of the runner's frames: this session's own code, which can as well leave a
+   * module in the session folder that later runs import.
+   */
+  codeCachePrefix(): string {
+    return path.join(this.ensureFolder(), this.cacheName);
   }
 
   /** Reads the result and removes the file; called once the engine has answered. */
