@@ -22,6 +22,7 @@ export function toAzureExecuteResponse(outcome: ExecutionOutcome) {
       compile: outcome.compile,
       stopReason: outcome.stopReason,
       stopMessage: outcome.stopMessage,
+      resultNote: outcome.resultNote,
       ...(outcome.timeoutClamp !== undefined && { timeoutClamp: outcome.timeoutClamp }),
     },
     status: outcome.succeeded ? 'Success' : 'Failure',

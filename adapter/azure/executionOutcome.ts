@@ -36,6 +36,11 @@ export interface ExecutionOutcome {
   /** Why the engine stopped the program early, or null when it ran to its own end. */
   stopReason: StopReason | null;
   stopMessage: string | null;
+  /**
+   * Why a Python result is missing or cut (too large, no room in the output limit, the runner
+   * left out), for operators; null when there is nothing to say. Clients ignore it.
+   */
+  resultNote: string | null;
   /** Present when the run timeout was clamped (see TimeoutClamp). */
   timeoutClamp?: TimeoutClamp;
 }
@@ -87,6 +92,7 @@ export function outcomeFromPiston(
     },
     stopReason: stopped?.reason ?? null,
     stopMessage: stopped?.message ?? null,
+    resultNote: null,
   };
 }
 

@@ -29,6 +29,7 @@ export function toExecutionsResponse(execution: {
     compile: outcome.compile,
     stopReason: outcome.stopReason,
     stopMessage: outcome.stopMessage,
+    resultNote: outcome.resultNote,
     ...(outcome.timeoutClamp !== undefined && { timeoutClamp: outcome.timeoutClamp }),
   };
 }

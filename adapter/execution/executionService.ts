@@ -18,7 +18,13 @@ import { errorFromEngine } from '../errors/fromEngine';
 import { AdmissionGate, type Release } from './admissionGate';
 import { entryFileName } from './entryFileName';
 import { assembleProgramFiles } from './programFiles';
-import { extractResult, runnerApplies, wrapPythonCode } from './pythonRunner';
+import {
+  readRunnerOutput,
+  ResultFiles,
+  runnerApplies,
+  wrapPythonCode,
+  type PythonRunnerProgram,
+} from './pythonRunner/index';
 
 export interface ExecuteOptions {
   /**
@@ -50,8 +56,10 @@ interface PreparedJob {
   /** The request serialised once: measured against the engine's limit, then sent as is. */
   body: string;
   bodyBytes: number;
-  /** Set when the Python runner wraps the code: its result marker carries this nonce. */
-  resultNonce: string | null;
+  /** Set when the Python runner wraps the code: where and how its result comes back. */
+  runner: PythonRunnerProgram | null;
+  /** Why the runner was left out though it applied; it goes in the answer's resultNote. */
+  runnerNote: string | null;
 }
 
 /**
@@ -67,6 +75,8 @@ export class ExecutionService {
   onLimitLearned?: (learned: LearnedLimit) => void;
   private readonly running = new Set<AbortController>();
   private generation: number;
+  /** The Python runner's out-of-band results, when jobs share this file system. */
+  private readonly resultFiles = new ResultFiles();
   private readonly onEngineChange = (snapshot: EngineSnapshot) => {
     // An attached engine that came back may have been restarted with other settings.
     if (snapshot.generation !== this.generation) {
@@ -107,6 +117,7 @@ export class ExecutionService {
 
   dispose(): void {
     this.engineState.off('change', this.onEngineChange);
+    this.resultFiles.close();
   }
 
   async execute(
@@ -126,10 +137,14 @@ export class ExecutionService {
     const files = (await this.sessionFiles?.filesForExecution(options.identifier)) ?? [];
     const build = (runTimeoutMs: number): PreparedJob => {
       let job = this.prepareJob(runtime, input, files, runTimeoutMs, this.config.pythonResult);
-      if (job.resultNonce !== null && job.bodyBytes > this.config.engine.bodyLimitBytes) {
+      if (job.runner !== null && job.bodyBytes > this.config.engine.bodyLimitBytes) {
         // The runner adds a few kB; code that fits the engine only without it still runs,
-        // just without a result.
-        job = this.prepareJob(runtime, input, files, runTimeoutMs, false);
+        // without a result, and the answer says why.
+        const withRunner = job.bodyBytes;
+        job = {
+          ...this.prepareJob(runtime, input, files, runTimeoutMs, false),
+          runnerNote: `no result: the result runner would take the request to ${withRunner} bytes, over the engine's limit of ${this.config.engine.bodyLimitBytes} bytes, so the code ran as a plain file`,
+        };
       }
       this.assertFitsEngineBody(job);
       return job;
@@ -175,15 +190,16 @@ export class ExecutionService {
       });
       const clamped =
         timeout.clamp === null ? outcome : { ...outcome, timeoutClamp: timeout.clamp };
-      const { resultNonce } = job;
+      const { runner, runnerNote } = job;
       answer = {
         outcome:
-          resultNonce === null
-            ? clamped
-            : { ...clamped, ...extractResult(clamped.stdout, resultNonce) },
+          runner === null
+            ? { ...clamped, resultNote: runnerNote }
+            : await this.withRunnerResult(clamped, runner),
         runtime,
       };
     } catch (error) {
+      if (job.runner?.resultFile) this.discardLater(job.runner.resultFile, timeout.ms);
       // Never reached the engine: if it went away meanwhile, say so rather than "aborted".
       if (release === undefined) this.assertEngineReady();
       if (error instanceof EngineError) {
@@ -326,16 +342,15 @@ export class ExecutionService {
     runTimeoutMs: number,
     withResult: boolean,
   ): PreparedJob {
-    // Shared file system: Python runs in the session folder (bare names, /mnt/data).
-    const filesDir = this.sessionFiles?.shared === true ? this.sessionFiles.dir : undefined;
+    // Files that travel with the job land in its folder: the code must start there, not in
+    // the session folder (only where none travel does the code work in FILES_DIR in place).
+    const filesTravel = sessionFiles.length > 0 || input.files.length > 0;
     const runner =
-      withResult && runnerApplies(runtime)
-        ? wrapPythonCode(input.code, input.stdin, this.config.outputMaxBytes, { filesDir })
-        : null;
+      withResult && runnerApplies(runtime) ? this.wrapPython(input.code, filesTravel) : null;
     const entry = runner
       ? runner.file
       : { name: entryFileName(runtime.language), content: input.code };
-    const stdin = runner ? runner.stdin : input.stdin;
+    const stdin = input.stdin;
     const request: PistonExecuteRequest = {
       language: runtime.language,
       version: runtime.version,
@@ -349,7 +364,62 @@ export class ExecutionService {
       request,
       body,
       bodyBytes: Buffer.byteLength(body),
-      resultNonce: runner?.nonce ?? null,
+      runner,
+      runnerNote: null,
+    };
+  }
+
+  /**
+   * Jobs on this file system (pre-isolate Piston, the local engine) get the result out of
+   * band, in a file, and the session folder as their working folder; a remote engine's get
+   * it on stdout and their files beside the code.
+   */
+  private wrapPython(code: string, filesTravel: boolean): PythonRunnerProgram {
+    const shared = this.sessionFiles?.shared ?? this.config.files.engineFilesystem === 'shared';
+    return wrapPythonCode(code, {
+      outputMaxBytes: this.config.outputMaxBytes,
+      resultFile: shared ? this.resultFiles.newPath() : null,
+      filesDir: shared && !filesTravel ? (this.sessionFiles?.dir ?? this.config.files.dir) : null,
+      codeCache: shared ? this.resultFiles.codeCachePrefix() : null,
+    });
+  }
+
+  /**
+   * An abandoned call's job may still run (Piston finishes a job whose client left) and write
+   * its result after we gave up on it: remove the file now and once the job must have ended.
+   */
+  private discardLater(file: string, runTimeoutMs: number): void {
+    void this.resultFiles.discard(file);
+    const ended = runTimeoutMs + this.config.engine.deadlineMarginMs;
+    setTimeout(() => void this.resultFiles.discard(file), ended).unref();
+  }
+
+  /**
+   * The program's status stays what it earned: where only the runner's record crossed the
+   * output limit (the code had finished), the engine's kill is not the program's failure.
+   */
+  private async withRunnerResult(
+    outcome: ExecutionOutcome,
+    runner: PythonRunnerProgram,
+  ): Promise<ExecutionOutcome> {
+    const report = readRunnerOutput({
+      stdout: outcome.stdout,
+      nonce: runner.nonce,
+      file: runner.resultFile === null ? null : await this.resultFiles.take(runner.resultFile),
+      stopReason: outcome.stopReason,
+      outputMaxBytes: this.config.outputMaxBytes,
+    });
+    const base = { ...outcome, stdout: report.stdout, result: report.result };
+    const resultNote = report.resultNote;
+    if (!report.finishedBeforeKill) return { ...base, resultNote };
+    return {
+      ...base,
+      succeeded: true,
+      exitCode: 0,
+      signal: null,
+      stopReason: null,
+      stopMessage: null,
+      resultNote,
     };
   }
 

@@ -14,6 +14,7 @@ import type { BenchContext, BenchRow, BenchSection } from './types';
 
 const ORDER = [
   'engineBound',
+  'pythonResult',
   'adapterBound',
   'startup',
   'memory',

@@ -14,6 +14,7 @@ const outcome = (patch: Partial<ExecutionOutcome> = {}): ExecutionOutcome => ({
   compile: null,
   stopReason: null,
   stopMessage: null,
+  resultNote: null,
   ...patch,
 });
 
@@ -35,6 +36,7 @@ describe('toAzureExecuteResponse (generation A, contract section 3)', () => {
         compile: null,
         stopReason: null,
         stopMessage: null,
+        resultNote: null,
       },
       status: 'Success',
       stdout: 'hello\n',

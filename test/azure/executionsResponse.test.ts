@@ -14,6 +14,7 @@ const outcome = (patch: Partial<ExecutionOutcome> = {}): ExecutionOutcome => ({
   compile: null,
   stopReason: null,
   stopMessage: null,
+  resultNote: null,
   ...patch,
 });
 
@@ -37,6 +38,7 @@ describe('toExecutionsResponse (generation B, contract section 3)', () => {
       compile: null,
       stopReason: null,
       stopMessage: null,
+      resultNote: null,
     });
   });
 

@@ -15,6 +15,7 @@ const outcome: ExecutionOutcome = {
   compile: null,
   stopReason: null,
   stopMessage: null,
+  resultNote: null,
 };
 
 const execution = (id: string, identifier: string | undefined) =>

@@ -1,134 +1,147 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  extractResult,
-  runnerApplies,
-  RUNNER_FILE_NAME,
-  wrapPythonCode,
-} from '../../adapter/execution/pythonRunner';
+import { RUNNER_FILE_NAME, runnerApplies } from '../../adapter/execution/pythonRunner/index';
+import { RunnerHarness, type Channel } from '../support/pythonRunnerHarness';
 
-// The runner is real Python: each case writes it to a fresh folder and runs it with this
-// machine's python3 the way Piston does (`python3 <first file> <args>`, stdin with a newline).
-let workdir: string;
+// The runner is real Python: each case runs it with this machine's python3 the way Piston
+// does (see the harness), with the result out of band (file) and on stdout (remote engines).
+let harness: RunnerHarness;
 beforeEach(() => {
-  workdir = mkdtempSync(path.join(os.tmpdir(), 'psa-runner-'));
+  harness = new RunnerHarness();
 });
 afterEach(() => {
-  rmSync(workdir, { recursive: true, force: true });
+  harness.cleanup();
 });
 
-function run(
-  code: string,
-  {
-    stdin,
-    args = [],
-    outputMaxBytes = 1024 * 1024,
-  }: { stdin?: string; args?: string[]; outputMaxBytes?: number } = {},
-) {
-  const program = wrapPythonCode(code, stdin, outputMaxBytes);
-  writeFileSync(path.join(workdir, program.file.name), program.file.content);
-  const child = spawnSync('python3', [program.file.name, ...args], {
-    cwd: workdir,
-    input: `${program.stdin}\n`,
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  const extracted = extractResult(child.stdout, program.nonce);
-  return { ...extracted, stderr: child.stderr, exitCode: child.status };
-}
+describe.each<Channel>(['file', 'stdout'])('Python runner, result via %s', (channel) => {
+  const run = (code: string, options: Parameters<RunnerHarness['run']>[1] = {}) =>
+    harness.run(code, { channel, ...options });
 
-describe('Python runner: the last expression becomes the result', () => {
   it.each([
     ["print('hi')\n1 + 1", 'hi\n', 2],
     ["{'a': [1, 2.5, None], 'b': True}", '', { a: [1, 2.5, null], b: true }],
     ["'text'", '', 'text'],
+    ["'quote \" back\\\\slash \\n newline é'", '', 'quote " back\\slash \n newline é'],
     ['(1, 2)', '', [1, 2]],
     ['x = 5', '', ''],
     ["print('only output')", 'only output\n', ''],
     ['None', '', ''],
+    ['True', '', true],
+    ['-2.5', '', -2.5],
+    ['10 ** 20', '', 1e20],
     ['import math\nmath.nan', '', 'nan'],
+    ['float("inf")', '', 'inf'],
     ['{1, 2} - {2}', '', '{1}'],
     ['for i in range(2):\n    print(i)\ni * 10', '0\n1\n', 10],
-  ])('%j gives stdout %j and result %j', (code, stdout, result) => {
-    const outcome = run(code);
+  ])('%j gives stdout %j and result %j', async (code, stdout, result) => {
+    const outcome = await run(code);
     expect(outcome.stderr).toBe('');
     expect(outcome.exitCode).toBe(0);
     expect(outcome.stdout).toBe(stdout);
     expect(outcome.result).toEqual(result);
+    expect(outcome.resultNote).toBeNull();
   });
 
-  it('a value JSON cannot hold comes back as its repr', () => {
-    const outcome = run(
+  it('a value JSON cannot hold comes back as its repr', async () => {
+    const outcome = await run(
       'class Point:\n    def __repr__(self):\n        return "Point(1, 2)"\nPoint()',
     );
     expect(outcome.result).toBe('Point(1, 2)');
   });
 
-  it('an object with a PNG representation comes back as an image object', () => {
+  it('an object with a PNG representation comes back as an image object', async () => {
     const code = [
       'class Picture:',
       '    def _repr_png_(self):',
       "        return b'\\x89PNG fake'",
       'Picture()',
     ].join('\n');
-    expect(run(code).result).toEqual({
+    expect((await run(code)).result).toEqual({
       type: 'image',
       format: 'png',
       base64_data: Buffer.from('\x89PNG fake', 'latin1').toString('base64'),
     });
   });
 
-  it('code printing a fake marker cannot forge the result', () => {
+  it('code printing a marker of its own cannot forge the result', async () => {
     const code = [
       'import sys',
-      'print(\'\\x1episton-session-result:0123456789abcdef0123456789abcdef:{"value": 99}\')',
+      'print(\'\\x1e0123456789abcdef0123456789abcdef:{"value": 99}\')',
       'sys.stdout.write(\'\\x1episton-session-result::{"value": 98}\\n\')',
       '7',
     ].join('\n');
-    const outcome = run(code);
+    const outcome = await run(code);
     expect(outcome.result).toBe(7);
     // What the code printed stays in stdout, as the code printed it.
     expect(outcome.stdout).toContain('{"value": 99}');
     expect(outcome.stdout).toContain('{"value": 98}');
   });
 
-  it('code that exits early gives no result, and cannot fake one on its way out', () => {
-    const code = 'import os\nprint(\'\\x1episton-session-result:guess:{"value": 1}\')\nos._exit(0)';
-    const outcome = run(code);
+  it('code that exits early gives no result, and cannot fake one on its way out', async () => {
+    const code = 'import os\nprint(\'\\x1eguess:{"value": 1}\')\nos._exit(0)';
+    const outcome = await run(code);
     expect(outcome.result).toBe('');
+    expect(outcome.stdout).toBe('\x1eguess:{"value": 1}\n');
+  });
+
+  it('the runner removes its file before the code starts: no nonce to read, no listing', async () => {
+    const code = [
+      'import os',
+      "[n for n in os.listdir('.') if 'runner' in n] + [os.path.exists(" +
+        JSON.stringify(RUNNER_FILE_NAME) +
+        ')]',
+    ].join('\n');
+    const outcome = await run(code);
+    expect(outcome.stderr).toBe('');
+    expect(outcome.result).toEqual([false]);
+    expect(outcome.jobFolderAfter).not.toContain(RUNNER_FILE_NAME);
+  });
+
+  it('the runner never shows on stdout', async () => {
+    const outcome = await run("print('x')\n{'k': 'v' * 100}");
+    expect(outcome.result).toEqual({ k: 'v'.repeat(100) });
+    if (channel === 'file') expect(outcome.rawStdout).toBe('x\n');
+    expect(outcome.stdout).toBe('x\n');
+  });
+
+  it('a result over the limit is cut, and the note says so', async () => {
+    const outcome = await run("'x' * 10000", { outputMaxBytes: 8 * 1024 });
+    const limit = channel === 'file' ? 1024 * 1024 : 1024;
+    if (channel === 'file') {
+      expect(outcome.result).toBe('x'.repeat(10000));
+      expect(outcome.resultNote).toBeNull();
+    } else {
+      expect(typeof outcome.result).toBe('string');
+      expect((outcome.result as string).length).toBe(limit + 3);
+      expect(outcome.result as string).toMatch(/\.\.\.$/);
+      expect(outcome.resultNote).toContain(`cut to ${limit} of its 10002 characters`);
+    }
   });
 });
 
 describe('Python runner: the program behaves as if run directly', () => {
-  it('stdin reaches the code untouched, the nonce line does not', () => {
-    const outcome = run('import sys\ndata = sys.stdin.read()\nprint(repr(data))', {
-      stdin: 'first\nsecond',
-    });
-    expect(outcome.stdout).toBe("'first\\nsecond\\n'\n");
-  });
-
-  it('input() reads the caller stdin line by line', () => {
-    const outcome = run('a = input()\nb = input()\na + "+" + b', { stdin: 'x\ny' });
+  it('input() reads the caller stdin line by line', async () => {
+    const outcome = await harness.run('a = input()\nb = input()\na + "+" + b', { stdin: 'x\ny' });
     expect(outcome.result).toBe('x+y');
   });
 
-  it('args and __name__ are as for a script called main.py', () => {
-    const outcome = run('import sys\nprint(__name__)\nsys.argv', { args: ['--flag', 'v'] });
+  it('args and __name__ are as for a script called main.py', async () => {
+    const outcome = await harness.run('import sys\nprint(__name__)\nsys.argv', {
+      args: ['--flag', 'v'],
+    });
     expect(outcome.stdout).toBe('__main__\n');
     expect(outcome.result).toEqual(['main.py', '--flag', 'v']);
   });
 
-  it('sys.exit passes its code through, with no result', () => {
-    const outcome = run("print('bye')\nimport sys\nsys.exit(3)");
+  it('sys.exit passes its code through, with no result', async () => {
+    const outcome = await harness.run("print('bye')\nimport sys\nsys.exit(3)");
     expect(outcome.exitCode).toBe(3);
     expect(outcome.stdout).toBe('bye\n');
     expect(outcome.result).toBe('');
   });
 
-  it('a traceback shows only the user code, with its lines', () => {
-    const outcome = run("def f():\n    return 1 / 0\nprint('before')\nf()");
+  it('a traceback shows only the user code, with its lines', async () => {
+    const outcome = await harness.run("def f():\n    return 1 / 0\nprint('before')\nf()");
     expect(outcome.exitCode).toBe(1);
     expect(outcome.stdout).toBe('before\n');
     expect(outcome.result).toBe('');
@@ -141,12 +154,28 @@ describe('Python runner: the program behaves as if run directly', () => {
     expect(outcome.stderr).not.toContain('_piston_session');
   });
 
+  it('tracebacks and warnings the code prints itself show its lines too', async () => {
+    const code = [
+      'import traceback, warnings',
+      'try:',
+      '    {}["missing"]',
+      'except KeyError:',
+      '    traceback.print_exc()',
+      "warnings.warn('careful')",
+    ].join('\n');
+    const outcome = await harness.run(code);
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.stderr).toContain('File "main.py", line 3');
+    expect(outcome.stderr).toContain('    {}["missing"]\n');
+    expect(outcome.stderr).toContain("main.py:6: UserWarning: careful\n  warnings.warn('careful')");
+  });
+
   it.each([
     ['print(', "SyntaxError: '(' was never closed"],
     ['return 5', "SyntaxError: 'return' outside function"],
     ['x = 1\n  y = 2', 'IndentationError: unexpected indent'],
-  ])("a syntax error in %j reads like Python's own", (code, message) => {
-    const outcome = run(code);
+  ])("a syntax error in %j reads like Python's own", async (code, message) => {
+    const outcome = await harness.run(code);
     expect(outcome.exitCode).toBe(1);
     expect(outcome.stderr).toMatch(/^ {2}File "main.py", line \d+\n/);
     expect(outcome.stderr).toContain(message);
@@ -154,15 +183,22 @@ describe('Python runner: the program behaves as if run directly', () => {
     expect(outcome.stderr).not.toContain('_piston_session');
   });
 
-  it('user-defined classes pickle (the code runs as a real __main__ module)', () => {
-    const outcome = run(
+  it("a compiler's syntax error shows the code's line, not a main.py beside it", async () => {
+    harness.addJobFile('main.py', 'this is not the code\n');
+    const outcome = await harness.run('x = 1\nreturn x');
+    expect(outcome.stderr).toContain('    return x\n');
+    expect(outcome.stderr).not.toContain('not the code');
+  });
+
+  it('user-defined classes pickle (the code runs as a real __main__ module)', async () => {
+    const outcome = await harness.run(
       'import pickle\nclass A:\n    pass\ntype(pickle.loads(pickle.dumps(A()))).__name__',
     );
     expect(outcome.stderr).toBe('');
     expect(outcome.result).toBe('A');
   });
 
-  it('hides our frames inside a traceback too (an error raised through a /mnt/data wrapper)', () => {
+  it('hides our frames inside a traceback too (an error raised through a /mnt/data wrapper)', async () => {
     const code = [
       'def load():',
       "    return open('/mnt/data/missing.csv')",
@@ -171,16 +207,16 @@ describe('Python runner: the program behaves as if run directly', () => {
       'except OSError as error:',
       "    raise RuntimeError('wrapped') from error",
     ].join('\n');
-    const outcome = run(code);
+    const outcome = await harness.run(code);
     expect(outcome.exitCode).toBe(1);
-    expect(outcome.stderr).toContain('FileNotFoundError');
+    expect(outcome.stderr).toContain("No such file or directory: '/mnt/data/missing.csv'");
     expect(outcome.stderr).toContain('RuntimeError: wrapped');
     expect(outcome.stderr).toContain('File "main.py", line 2, in load');
     expect(outcome.stderr).not.toContain(RUNNER_FILE_NAME);
     expect(outcome.stderr).not.toContain('in call');
   });
 
-  it('a value whose attribute lookup raises still gives a result, never a runner crash', () => {
+  it('a value whose attribute lookup raises still gives a result, never a runner crash', async () => {
     const code = [
       'class Odd:',
       '    def __getattr__(self, name):',
@@ -189,13 +225,13 @@ describe('Python runner: the program behaves as if run directly', () => {
       "        return 'Odd()'",
       'Odd()',
     ].join('\n');
-    const outcome = run(code);
+    const outcome = await harness.run(code);
     expect(outcome.stderr).toBe('');
     expect(outcome.exitCode).toBe(0);
     expect(outcome.result).toBe('Odd()');
   });
 
-  it('the result survives code that detaches or closes sys.stdout', () => {
+  it('the result survives code that detaches or closes sys.stdout', async () => {
     const code = [
       'import codecs, sys',
       "sys.stdout = codecs.getwriter('utf-8')(sys.stdout.detach())",
@@ -203,34 +239,79 @@ describe('Python runner: the program behaves as if run directly', () => {
       'sys.stdout.flush()',
       '41 + 1',
     ].join('\n');
-    const outcome = run(code);
-    expect(outcome.stderr).toBe('');
-    expect(outcome.stdout).toBe('still printing\n');
-    expect(outcome.result).toBe(42);
+    for (const channel of ['file', 'stdout'] as const) {
+      const outcome = await harness.run(code, { channel });
+      expect(outcome.stderr).toBe('');
+      expect(outcome.stdout).toBe('still printing\n');
+      expect(outcome.result).toBe(42);
+    }
   });
 
-  it('a long result is cut to fit an eighth of the output limit', () => {
-    const outcome = run("'x' * 10000", { outputMaxBytes: 8 * 1024 });
-    expect(typeof outcome.result).toBe('string');
-    expect((outcome.result as string).length).toBeLessThanOrEqual(1024 + 3);
-    expect(outcome.result as string).toMatch(/\.\.\.$/);
-  });
-
-  it('__file__ names main.py in the working folder; a leading BOM is ignored', () => {
-    const outcome = run('\uFEFFimport os\nos.path.basename(__file__)');
+  it('__file__ names main.py in the working folder; a leading BOM is ignored', async () => {
+    const outcome = await harness.run('\uFEFFimport os\nos.path.basename(__file__)');
     expect(outcome.stderr).toBe('');
     expect(outcome.result).toBe('main.py');
   });
 
-  it('Path objects under /mnt/data lead to the working folder too', () => {
-    writeFileSync(path.join(workdir, 'p.txt'), 'via pathlib');
-    const outcome = run("from pathlib import Path\nopen(Path('/mnt/data') / 'p.txt').read()");
+  it('a PNG too large for the result comes back as its repr, with a note', async () => {
+    const code = [
+      'class Picture:',
+      '    def _repr_png_(self):',
+      "        return b'x' * 4000",
+      '    def __repr__(self):',
+      "        return 'Picture()'",
+      'Picture()',
+    ].join('\n');
+    const outcome = await harness.run(code, { channel: 'stdout', outputMaxBytes: 8 * 1024 });
+    expect(outcome.result).toBe('Picture()');
+    expect(outcome.resultNote).toContain('PNG image (4000 bytes) is over the result limit');
+  });
+});
+
+describe('Python runner: its compiled code, kept for the next run', () => {
+  it('the first run keeps it, later runs in other job folders load it and behave the same', async () => {
+    const first = await harness.run('1 + 1');
+    expect(first.result).toBe(2);
+    const cached = harness.resultsFolder().filter((name) => name.startsWith('runner-'));
+    expect(cached).toHaveLength(1);
+    for (const code of ["print('x')\n[3]", 'def f():\n    return 1 / 0\nf()']) {
+      harness.nextJobFolder();
+      const later = await harness.run(code);
+      if (later.exitCode === 0) {
+        expect(later).toMatchObject({ stdout: 'x\n', result: [3], stderr: '' });
+      } else {
+        // Tracebacks still hide the runner, though its code was compiled in another folder.
+        expect(later.stderr).toMatch(/^Traceback[^]*File "main.py", line 3[^]*ZeroDivisionError/);
+        expect(later.stderr).not.toContain('_piston_session');
+        expect(later.stderr).not.toContain('.session_runner.py');
+      }
+      expect(later.jobFolderAfter).toEqual([]);
+    }
+    expect(harness.resultsFolder().filter((name) => name.startsWith('runner-'))).toEqual(cached);
+  });
+
+  it('a cache that is not code is compiled afresh', async () => {
+    await harness.run('1');
+    const [cache] = harness.resultsFolder().filter((name) => name.startsWith('runner-'));
+    const folder = readdirSync(path.join(harness.root, 'results'))[0] ?? '';
+    writeFileSync(path.join(harness.root, 'results', folder, cache ?? ''), 'not marshal data');
+    harness.nextJobFolder();
+    expect((await harness.run('5')).result).toBe(5);
+  });
+});
+
+describe('Python runner: where files are', () => {
+  it('Path objects under /mnt/data lead to the job folder when files travel with the job', async () => {
+    harness.addJobFile('p.txt', 'via pathlib');
+    const outcome = await harness.run(
+      "from pathlib import Path\nopen(Path('/mnt/data') / 'p.txt').read()",
+    );
     expect(outcome.stderr).toBe('');
     expect(outcome.result).toBe('via pathlib');
   });
 
-  it('/mnt/data paths lead to the files beside the code, as in Azure', () => {
-    writeFileSync(path.join(workdir, 'data.csv'), 'a,b\n1,2\n');
+  it('/mnt/data paths lead to the files beside the code, as in Azure', async () => {
+    harness.addJobFile('data.csv', 'a,b\n1,2\n');
     const code = [
       "first = open('/mnt/data/data.csv').read()",
       'import os',
@@ -238,28 +319,62 @@ describe('Python runner: the program behaves as if run directly', () => {
       "second = open('data.csv').read()",
       "[first == second, 'data.csv' in os.listdir('/mnt/data'), 'data.csv' in os.listdir()]",
     ].join('\n');
-    const outcome = run(code);
+    const outcome = await harness.run(code);
     expect(outcome.stderr).toBe('');
     expect(outcome.result).toEqual([true, true, true]);
   });
-});
 
-describe('extractResult', () => {
-  it('leaves stdout alone when there is no marker (the code raised or was killed)', () => {
-    expect(extractResult('partial output', 'abc')).toEqual({
-      stdout: 'partial output',
-      result: '',
-    });
+  it('with a session folder, the code starts there and /mnt/data leads there', async () => {
+    const session = path.join(harness.root, 'session');
+    mkdirSync(session);
+    writeFileSync(path.join(session, 'data.csv'), 'a,b\n');
+    writeFileSync(path.join(session, 'helper.py'), 'VALUE = 41\n');
+    const code = [
+      'import os, shutil',
+      "with open('out.txt', 'w') as f: f.write('written')",
+      "os.makedirs('/mnt/data/sub/deeper')",
+      "shutil.rmtree('/mnt/data/sub')",
+      'import helper',
+      "[os.getcwd(), open('data.csv').read(), open('/mnt/data/out.txt').read(),",
+      " os.path.exists('/mnt/data/data.csv'), os.path.isdir('/mnt/data/sub'),",
+      ' sorted(os.listdir()), helper.VALUE + 1]',
+    ].join('\n');
+    const outcome = await harness.run(code, { filesDir: session });
+    expect(outcome.stderr).toBe('');
+    expect(outcome.result).toEqual([
+      session,
+      'a,b\n',
+      'written',
+      true,
+      false,
+      ['__pycache__', 'data.csv', 'helper.py', 'out.txt'].filter(
+        (name) => name !== '__pycache__' || process.env.PYTHONDONTWRITEBYTECODE === undefined,
+      ),
+      42,
+    ]);
   });
 
-  it('drops a marker cut short by the output limit, keeping the output before it', () => {
-    const stdout = 'out\u001episton-session-result:abc:{"value": 1';
-    expect(extractResult(stdout, 'abc')).toEqual({ stdout: 'out', result: '' });
+  it('a result file it cannot write comes on stdout instead, with a note', async () => {
+    const unwritable = path.join(harness.root, 'no-such-folder', 'result.json');
+    const outcome = await harness.run("print('out')\n6 * 7", { resultFile: unwritable });
+    expect(outcome.stdout).toBe('out\n');
+    expect(outcome.result).toBe(42);
+    expect(outcome.resultNote).toContain('the result file could not be written');
   });
 
-  it('keeps output printed after the marker (a thread still running)', () => {
-    const stdout = 'a\n\u001episton-session-result:abc:{"value": 3}\nlate\n';
-    expect(extractResult(stdout, 'abc')).toEqual({ stdout: 'a\nlate\n', result: 3 });
+  it('a result file planted before the run is neither written through nor believed', async () => {
+    const planted = path.join(harness.root, 'planted.json');
+    writeFileSync(planted, '{"value": "forged"}');
+    const outcome = await harness.run('1', { resultFile: planted });
+    expect(outcome.result).toBe(1);
+    expect(outcome.resultNote).toContain('could not be written (File exists)');
+  });
+
+  it('a session folder it cannot enter is said in the note, and the code still runs', async () => {
+    const missing = path.join(harness.root, 'no-such-folder');
+    const outcome = await harness.run('1 + 1', { filesDir: missing });
+    expect(outcome.result).toBe(2);
+    expect(outcome.resultNote).toContain(`the session folder ${missing} could not be entered`);
   });
 });
 

@@ -53,6 +53,7 @@ describe('POST /:lang/execute', () => {
         compile: null,
         stopReason: null,
         stopMessage: null,
+        resultNote: null,
       },
       status: 'Success',
       stdout: 'Hello, World!\n',

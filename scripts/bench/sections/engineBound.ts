@@ -11,12 +11,7 @@ import type { BenchRow, BenchSection } from '../types';
 import { latenciesOf, percentile, runLoad, type LoadResult } from '../support/load';
 import { cpuTimeMs } from '../support/proc';
 import { info, ms, ratio, rps, target } from '../support/rows';
-import {
-  localEngineCommand,
-  startAdapter,
-  startBareProxy,
-  type Service,
-} from '../support/services';
+import { benchEngine, startAdapter, startBareProxy, type Service } from '../support/services';
 
 const SECTION = 'engine-bound';
 const ROUNDS = 2;
@@ -50,12 +45,14 @@ function add(totals: Totals, result: LoadResult): void {
 const empty = (): Totals => ({ responses: 0, seconds: 0, latencies: [], failures: 0 });
 
 export const engineBoundSection: BenchSection = async (context) => {
+  const engine = benchEngine(context.repoRoot);
+  context.progress(`engine-bound: against the ${engine.name}`);
   const adapter = await startAdapter(context.repoRoot, {
-    ENGINE_COMMAND: localEngineCommand(context.repoRoot),
+    ENGINE_COMMAND: engine.command,
     LOCAL_ENGINE_LANGUAGES: 'python',
     PYTHON_RESULT: 'false',
   });
-  const rows: BenchRow[] = [];
+  const rows: BenchRow[] = [info(SECTION, 'engine', engine.name)];
   let bare: Service | undefined;
   try {
     bare = await startBareProxy(context.repoRoot, adapter.engineUrl);

@@ -64,6 +64,17 @@ export function localEngineCommand(repoRoot: string): string {
   return nodeScriptCommand(path.join(repoRoot, 'dist/scripts/local-engine/main.js'));
 }
 
+/**
+ * The engine the engine-bound rows measure: the real Piston when REAL_PISTON_CMD names a
+ * command that runs one (it honours PISTON_BIND_ADDRESS, which the adapter sets), else the
+ * local engine. Which one goes in the rows.
+ */
+export function benchEngine(repoRoot: string): { command: string; name: string } {
+  const real = process.env.REAL_PISTON_CMD;
+  if (real !== undefined && real !== '') return { command: real, name: 'real Piston' };
+  return { command: localEngineCommand(repoRoot), name: 'local engine' };
+}
+
 /** The zero-work engine, launched and supervised by the adapter as Piston would be. */
 export function zeroEngineCommand(repoRoot: string): string {
   return nodeScriptCommand(path.join(repoRoot, 'dist/scripts/bench/zeroEngine.js'));

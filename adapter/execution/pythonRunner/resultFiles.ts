@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ResultFileContent } from './runnerResult';
+
+/**
+ * Where the runner leaves its result when the engine's jobs run on this file system: out of
+ * band, so the program's stdout and its output limit stay the program's own.
+ *
+ * One folder, made on first use outside the session files, mode 1733: every job's uid may
+ * create a file in it (real Piston runs each job as another uid, 1001..1500), none may list
+ * it, and only a file's owner or the adapter may remove it. Piston clears what a job's uid
+ * owns at the top of /tmp after the job, which is why the files sit one level down. Each name
+ * is 128 random bits that only the runner's deleted source holds, and the runner creates the
+ * file with O_EXCL, so no job can read, plant or replace another's result.
+ */
+export class ResultFiles {
+  private folder: string | null = null;
+  /** Random per adapter process, so no job can plant a cache before the first run. */
+  private readonly cacheName = `runner-${randomBytes(8).toString('hex')}-`;
+
+  constructor(
+    private readonly parent: string = os.tmpdir(),
+    /** Bytes read at most: the runner's own limit, in UTF-8, and its record's keys. */
+    private readonly maxBytes: number = 4 * 1024 * 1024 + 64 * 1024,
+  ) {}
+
+  /** A fresh path for one execution's result. */
+  newPath(): string {
+    return path.join(this.ensureFolder(), `${randomBytes(16).toString('hex')}.json`);
+  }
+
+  /**
+   * Where jobs keep the runner's compiled code, one file per Python (runner_boot.py adds the
+   * interpreter's tag). Like a .pyc it is trusted as the code it was compiled from; the only
+   * job that could rewrite it is one running as the uid that created it, with code that dug
+   * the name out of the runner's frames: this session's own code, which can as well leave a
+   * module in the session folder that later runs import.
+   */
+  codeCachePrefix(): string {
+    return path.join(this.ensureFolder(), this.cacheName);
+  }
+
+  /** Reads the result and removes the file; called once the engine has answered. */
+  async take(file: string): Promise<ResultFileContent> {
+    let handle;
+    try {
+      handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+      return {
+        kind: 'unreadable',
+        reason: `the result file could not be opened: ${message(error)}`,
+      };
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size > this.maxBytes) {
+        return {
+          kind: 'unreadable',
+          reason: `the result file held ${size} bytes, over the ${this.maxBytes} read at most`,
+        };
+      }
+      return { kind: 'text', text: await handle.readFile('utf8') };
+    } catch (error) {
+      return { kind: 'unreadable', reason: `the result file could not be read: ${message(error)}` };
+    } finally {
+      await handle.close();
+      await this.discard(file);
+    }
+  }
+
+  /** Removes a result nobody will read (the call failed or was abandoned). */
+  async discard(file: string): Promise<void> {
+    await unlink(file).catch(() => undefined);
+  }
+
+  /** Removes the folder and whatever is left in it (the adapter is shutting down). */
+  close(): void {
+    if (this.folder !== null) rmSync(this.folder, { recursive: true, force: true });
+    this.folder = null;
+  }
+
+  private ensureFolder(): string {
+    if (this.folder === null) {
+      const folder = mkdtempSync(path.join(this.parent, 'piston-session-results-'));
+      // mkdtemp makes it 0700, and a umask would trim a mode given to mkdir: set it after.
+      chmodSync(folder, 0o1733);
+      this.folder = folder;
+    }
+    return this.folder;
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

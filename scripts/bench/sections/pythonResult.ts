@@ -1,0 +1,162 @@
+/**
+ * Python results: what the result runner costs, on one engine in one run. Trivial Python
+ * (`print(1)`) straight to the engine, through an adapter with Python results on (the
+ * default), and through a second adapter attached to the same engine with them off, taking
+ * turns so drift on the machine hits all three alike. The engine is the local one, or the real
+ * Piston when REAL_PISTON_CMD is set (see benchEngine).
+ *
+ * Targets: the runner adds at most 3 ms at p50 at one connection (on minus off), and with
+ * results on the adapter keeps at least 0.95 of the engine's own throughput at 16.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BenchRow, BenchSection } from '../types';
+import { latenciesOf, percentile, runLoad } from '../support/load';
+import { info, ms, ratio, rps, target } from '../support/rows';
+import { benchEngine, startAdapter, type AdapterService } from '../support/services';
+
+const SECTION = 'python-result';
+const ROUNDS = 2;
+const SECONDS_PER_RUN: Record<number, number> = { 1: 5, 16: 8 };
+
+const DIRECT_BODY = JSON.stringify({
+  language: 'python',
+  version: '*',
+  files: [{ content: 'print(1)' }],
+});
+const ADAPTER_BODY = JSON.stringify({ properties: { code: 'print(1)' } });
+
+interface Path {
+  name: string;
+  url: string;
+  body: string;
+  responses: number;
+  seconds: number;
+  latencies: number[];
+  failures: number;
+}
+
+const path_ = (name: string, url: string, body: string): Path => ({
+  name,
+  url,
+  body,
+  responses: 0,
+  seconds: 0,
+  latencies: [],
+  failures: 0,
+});
+
+export const pythonResultSection: BenchSection = async (context) => {
+  const engine = benchEngine(context.repoRoot);
+  // A session folder that exists, as the file store keeps one: the runner starts the code
+  // there (and says so in resultNote when it cannot). Real Piston's jobs run as runner uids,
+  // which must be able to enter and write it.
+  const filesDir = mkdtempSync(path.join(os.tmpdir(), 'psa-bench-files-'));
+  chmodSync(filesDir, 0o777);
+  context.progress(`python-result: against the ${engine.name}`);
+  const withResults = await startAdapter(context.repoRoot, {
+    ENGINE_COMMAND: engine.command,
+    LOCAL_ENGINE_LANGUAGES: 'python',
+    PYTHON_RESULT: 'true',
+    FILES_DIR: filesDir,
+  });
+  let withoutResults: AdapterService | undefined;
+  const rows: BenchRow[] = [info(SECTION, 'engine', engine.name)];
+  try {
+    withoutResults = await startAdapter(context.repoRoot, {
+      ENGINE_URL: withResults.engineUrl,
+      ENGINE_FILESYSTEM: 'shared',
+      PYTHON_RESULT: 'false',
+      FILES_DIR: filesDir,
+    });
+    const direct = `${withResults.engineUrl}/api/v2/execute`;
+    context.progress('python-result: warming up');
+    for (const [url, body] of [
+      [direct, DIRECT_BODY],
+      [`${withResults.url}/python/execute`, ADAPTER_BODY],
+      [`${withoutResults.url}/python/execute`, ADAPTER_BODY],
+    ] as const) {
+      await runLoad({ url, body, connections: 4, durationSeconds: 2 });
+    }
+
+    for (const connections of [1, 16]) {
+      const paths = [
+        path_('direct', direct, DIRECT_BODY),
+        path_('results on', `${withResults.url}/python/execute`, ADAPTER_BODY),
+        path_('results off', `${withoutResults.url}/python/execute`, ADAPTER_BODY),
+      ];
+      const durationSeconds = SECONDS_PER_RUN[connections] ?? 5;
+      for (let round = 0; round < ROUNDS; round += 1) {
+        // Forwards, then backwards: drift during the run hits every path alike.
+        const order = round % 2 === 0 ? paths : [...paths].reverse();
+        for (const measured of order) {
+          context.progress(
+            `python-result: ${measured.name}, ${connections} connections, round ${round + 1}`,
+          );
+          const result = await runLoad({
+            url: measured.url,
+            body: measured.body,
+            connections,
+            durationSeconds,
+          });
+          measured.responses += result.responses;
+          measured.seconds += result.durationSeconds;
+          measured.latencies.push(...latenciesOf(result, (status) => status === 200));
+          measured.failures += result.errors + result.responses - (result.byStatus[200] ?? 0);
+        }
+      }
+      const [straight, on, off] = paths as [Path, Path, Path];
+      const throughput = (p: Path) => p.responses / p.seconds;
+      const p50 = (p: Path) => percentile(p.latencies, 50);
+      const at = `@${connections} conn`;
+      rows.push(
+        info(
+          SECTION,
+          `throughput direct / results on / off ${at}`,
+          [straight, on, off].map((p) => rps(throughput(p))).join(' / '),
+        ),
+        info(
+          SECTION,
+          `p50 direct / results on / off ${at}`,
+          [straight, on, off].map((p) => ms(p50(p))).join(' / '),
+        ),
+      );
+      const added = p50(on) - p50(off);
+      const kept = throughput(on) / throughput(straight);
+      if (connections === 1) {
+        rows.push(
+          target(SECTION, `runner's added p50 (on - off) ${at}`, ms(added), '<= 3 ms', added <= 3),
+          info(SECTION, `throughput results on / direct ${at}`, ratio(kept)),
+        );
+      } else {
+        rows.push(
+          info(SECTION, `runner's added p50 (on - off) ${at}`, ms(added)),
+          target(
+            SECTION,
+            `throughput results on / direct ${at}`,
+            ratio(kept),
+            '>= 0.95',
+            kept >= 0.95,
+          ),
+          info(
+            SECTION,
+            `throughput results off / direct ${at}`,
+            ratio(throughput(off) / throughput(straight)),
+          ),
+        );
+      }
+      const failures = paths.map((p) => p.failures);
+      if (failures.some((count) => count > 0)) {
+        rows.push(
+          info(SECTION, `non-200 or failed ${at} (direct / on / off)`, failures.join(' / ')),
+        );
+      }
+    }
+  } finally {
+    await withoutResults?.stop();
+    await withResults.stop();
+    rmSync(filesDir, { recursive: true, force: true });
+  }
+  return rows;
+};
