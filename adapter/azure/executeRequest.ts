@@ -22,13 +22,14 @@ export class RequestValidationError extends Error {
   }
 }
 
-const caseInsensitiveEnum = <T extends string>(values: readonly T[], field: string) =>
+const caseInsensitiveEnum = <T extends string>(values: readonly T[]) =>
   z.string().transform((value, ctx) => {
     const match = values.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
     if (match === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `${field} must be one of ${values.join(', ')} (any case), got ${JSON.stringify(value)}`,
+        // The field's path comes first in the message (see parseExecuteBody): not named twice.
+        message: `must be one of ${values.join(', ')} (any case), got ${JSON.stringify(value)}`,
       });
       return z.NEVER;
     }
@@ -55,14 +56,20 @@ const fileSchema = z.object(
         message: 'must name a file: not ".", no trailing "/" and no empty path segments',
       }),
     content: z.string({ error: 'must be a string' }),
-    encoding: caseInsensitiveEnum(['utf8', 'base64', 'hex'] as const, 'encoding').optional(),
+    encoding: caseInsensitiveEnum(['utf8', 'base64', 'hex'] as const).optional(),
   },
   { error: 'must be an object {name, content, encoding?}' },
 );
 
-const timeoutSchema = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*$/)], {
-  error: 'must be a number of seconds',
-});
+const NUMBER_OF_SECONDS = 'must be a number of seconds';
+// The message on both branches: a union reports its branch's own issue for a string.
+const timeoutSchema = z.union(
+  [
+    z.number({ error: NUMBER_OF_SECONDS }),
+    z.string().regex(/^\s*-?\d+(\.\d+)?\s*$/, { error: NUMBER_OF_SECONDS }),
+  ],
+  { error: NUMBER_OF_SECONDS },
+);
 
 /**
  * The execution fields, read from `properties` (generation A) or the top level (generation B
@@ -71,10 +78,10 @@ const timeoutSchema = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s
 const executionFieldsSchema = z.object({
   code: z.string({ error: 'must be a string' }).optional(),
   pythonCode: z.string({ error: 'must be a string' }).optional(),
-  codeInputType: caseInsensitiveEnum(['inline', 'InlineBase64'] as const, 'codeInputType')
+  codeInputType: caseInsensitiveEnum(['inline', 'InlineBase64'] as const)
     .optional()
     .nullable(),
-  executionType: caseInsensitiveEnum(['synchronous'] as const, 'executionType')
+  executionType: caseInsensitiveEnum(['synchronous'] as const)
     .optional()
     .nullable(),
   stdin: noNul.optional().nullable(),

@@ -83,6 +83,8 @@ describe('parseExecuteBody: enums compare case-insensitively', () => {
     expect(error.field).toBe('properties.codeInputType');
     expect(error.message).toContain('inline, InlineBase64');
     expect(error.message).toContain('"file"');
+    // Named once, by its path.
+    expect(error.message.match(/codeInputType/g)).toHaveLength(1);
   });
 
   test('executionType asynchronous is refused', () => {
@@ -145,9 +147,10 @@ describe('parseExecuteBody: timeouts are read, never refused for their size', ()
   );
 
   test.each([['soon'], ['10s'], ['']])('timeoutInSeconds %j is refused', (timeoutInSeconds) => {
-    expect(rejectionOf({ properties: { code: 'x', timeoutInSeconds } }).field).toBe(
-      'properties.timeoutInSeconds',
-    );
+    const error = rejectionOf({ properties: { code: 'x', timeoutInSeconds } });
+    expect(error.field).toBe('properties.timeoutInSeconds');
+    // The rule in words, not the pattern behind it.
+    expect(error.message).toBe('properties.timeoutInSeconds must be a number of seconds');
   });
 });
 
