@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { linkedSignal } from '../supervisor/deadline';
+import { linkedSignal } from '../timing/deadline';
 import { classifyEngineFailure, EngineError } from './engineError';
 import { httpExchange } from './httpExchange';
 import type { PistonExecuteResponse, PistonRuntime } from './types';

@@ -1,4 +1,4 @@
-import { settleWithin } from './deadline';
+import { settleWithin } from '../timing/deadline';
 import { pollUntilHealthy, type HealthProbe } from './healthPoll';
 import { watchHealth } from './healthWatch';
 import { StartLatch, type StartOutcome } from './startLatch';

@@ -4,7 +4,7 @@
  * below. The import is dynamic: TypeScript turns it into require(), which Node >= 20.19 can
  * use on an ES module without top-level await, such as execa.
  */
-import { settleWithin } from './deadline';
+import { settleWithin } from '../timing/deadline';
 
 export type EngineStream = 'stdout' | 'stderr';
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/logger';
-import { settleWithin } from './deadline';
+import { settleWithin } from '../timing/deadline';
 import type { EngineExitStatus, EngineProcess } from './engineProcess';
 
 /** After SIGKILL, how long to wait for the kernel to report the exit. */

@@ -1,5 +1,5 @@
 import { httpExchange } from '../piston/httpExchange';
-import { linkedSignal, sleep } from './deadline';
+import { linkedSignal, sleep } from '../timing/deadline';
 
 export type ProbeResult = { ok: true; runtimes: number } | { ok: false; error: string };
 

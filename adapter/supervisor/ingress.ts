@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { answerClientError } from '../http/clientErrors';
 import type { Logger } from '../logging/logger';
-import { settleWithin } from './deadline';
+import { settleWithin } from '../timing/deadline';
 import { ResponseTracker } from './responseTracker';
 
 /**

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { AdapterApp } from '../http/app';
 import type { Logger } from '../logging/logger';
-import { settleWithin } from './deadline';
+import { settleWithin } from '../timing/deadline';
 import { closeIngress } from './ingress';
 import type { Supervisor } from './supervisor';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EngineLifecycle as LifecycleState } from '../engine/engineState';
 import { EngineLifecycle } from './engineLifecycle';
-import { linkedSignal, sleep, type LinkedSignal } from './deadline';
+import { linkedSignal, sleep, type LinkedSignal } from '../timing/deadline';
 import {
   launchEngineProcess,
   type EngineExitStatus,

@@ -1,6 +1,6 @@
 import type { Logger } from '../logging/logger';
 import { httpExchange } from '../piston/httpExchange';
-import { linkedSignal } from './deadline';
+import { linkedSignal } from '../timing/deadline';
 
 /**
  * Trivial programs, one per common Piston language, so the first real request does not pay

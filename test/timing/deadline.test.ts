@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { linkedSignal, settleWithin, sleep } from '../../adapter/supervisor/deadline';
+import { linkedSignal, settleWithin, sleep } from '../../adapter/timing/deadline';
 
 /**
  * settleWithin and sleep wait through node:timers/promises, which jest's fake timers do not
