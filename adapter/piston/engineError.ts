@@ -22,12 +22,10 @@ export class EngineError extends Error {
 }
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
-const LOST_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+// node:http's codes (the client is node:http, see httpExchange.ts). Our own deadline is not
+// among them: pistonClient raises it as a 'timeout' EngineError itself.
+const LOST_CODES = new Set(['ECONNRESET', 'EPIPE']);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT']);
 
 /** Turns whatever an engine call threw (node:http errors) into an EngineError, keeping the cause. */
 export function classifyEngineFailure(
