@@ -1,22 +1,7 @@
-import type { ExecutionOutcome } from '../../adapter/azure/executionOutcome';
 import { toAzureExecuteResponse } from '../../adapter/azure/executeResponse';
+import { sampleOutcome } from '../support/outcomes';
 
-const outcome = (patch: Partial<ExecutionOutcome> = {}): ExecutionOutcome => ({
-  succeeded: true,
-  stdout: 'hello\n',
-  stderr: '',
-  result: 2,
-  executionTimeInMilliseconds: 33,
-  exitCode: 0,
-  signal: null,
-  language: 'python',
-  version: '3.12.0',
-  compile: null,
-  stopReason: null,
-  stopMessage: null,
-  resultNote: null,
-  ...patch,
-});
+const outcome = sampleOutcome;
 
 describe('toAzureExecuteResponse (generation A, contract section 3)', () => {
   test('a success in the shape clients parse, $id 1 and 2', () => {

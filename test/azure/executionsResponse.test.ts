@@ -1,22 +1,7 @@
-import type { ExecutionOutcome } from '../../adapter/azure/executionOutcome';
 import { toExecutionsResponse } from '../../adapter/azure/executionsResponse';
+import { sampleOutcome } from '../support/outcomes';
 
-const outcome = (patch: Partial<ExecutionOutcome> = {}): ExecutionOutcome => ({
-  succeeded: true,
-  stdout: 'hello\n',
-  stderr: '',
-  result: 2,
-  executionTimeInMilliseconds: 33,
-  exitCode: 0,
-  signal: null,
-  language: 'python',
-  version: '3.12.0',
-  compile: null,
-  stopReason: null,
-  stopMessage: null,
-  resultNote: null,
-  ...patch,
-});
+const outcome = sampleOutcome;
 
 describe('toExecutionsResponse (generation B, contract section 3)', () => {
   test('a success: flat, Succeeded, output under result', () => {

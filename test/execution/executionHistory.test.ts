@@ -1,22 +1,8 @@
 import { toExecutionsResponse } from '../../adapter/azure/executionsResponse';
-import type { ExecutionOutcome } from '../../adapter/azure/executionOutcome';
 import { ExecutionHistory } from '../../adapter/execution/executionHistory';
+import { sampleOutcome } from '../support/outcomes';
 
-const outcome: ExecutionOutcome = {
-  succeeded: true,
-  stdout: '',
-  stderr: '',
-  result: '',
-  executionTimeInMilliseconds: 1,
-  exitCode: 0,
-  signal: null,
-  language: 'python',
-  version: '3.12.0',
-  compile: null,
-  stopReason: null,
-  stopMessage: null,
-  resultNote: null,
-};
+const outcome = sampleOutcome({ stdout: '', result: '', executionTimeInMilliseconds: 1 });
 
 const execution = (id: string, identifier: string | undefined) =>
   toExecutionsResponse({ id, identifier, outcome });
