@@ -329,6 +329,20 @@ export const ERROR_TABLE = {
     message: (p) =>
       `cannot store "${p.name}" (${p.size} bytes): the session folder would come to ${p.total} bytes (uploads and what code wrote), over the limit of ${p.limit} bytes (FILES_MAX_TOTAL_BYTES)`,
   }),
+  file_name_is_a_folder: row<{ name: string }>({
+    status: 409,
+    source: 'adapter',
+    summary: 'code made a folder where the upload would land; an upload never replaces a folder',
+    message: (p) =>
+      `cannot store "${p.name}": the session folder holds a folder of that name (made by code); remove it first`,
+  }),
+  upload_replaced: row<{ name: string }>({
+    status: 409,
+    source: 'adapter',
+    summary: 'code running in the session removed or replaced an upload while it was stored',
+    message: (p) =>
+      `cannot store "${p.name}": while it was being stored, code in the session removed or replaced it; upload it again`,
+  }),
   session_belongs_to_another_identifier: row({
     status: 409,
     source: 'adapter',

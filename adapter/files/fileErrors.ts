@@ -55,6 +55,16 @@ export function filesExceedEngineLimit(
   });
 }
 
+/** The session folder holds a folder (code made it) where the upload would land. */
+export function fileNameIsAFolder(name: string): AdapterError {
+  return errors.file_name_is_a_folder({ name });
+}
+
+/** Code in the session removed or replaced the upload while it was being stored. */
+export function uploadReplaced(name: string): AdapterError {
+  return errors.upload_replaced({ name });
+}
+
 /**
  * The container's one session holds another identifier's files. Never names that identifier
  * nor anything of its session: the caller learns only that this container is taken.

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { chmodSync, constants, mkdirSync, readdirSync, type ReadStream, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, open, opendir, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, open, opendir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { PistonFile } from '../piston/types';
 import { contentTypeOf } from './contentTypes';
 import {
+  fileNameIsAFolder,
+  uploadReplaced,
   fileNotFound,
   filesExceedEngineLimit,
   fileTooLarge,
@@ -59,9 +61,17 @@ export interface SessionFilesNotice {
   message: string;
 }
 
-/** Uploads in progress: hidden, mode 0700, inside the folder so the final rename is atomic. */
-export const INCOMING_FOLDER = '.incoming';
-const ADAPTER_ENTRIES: ReadonlySet<string> = new Set([INCOMING_FOLDER]);
+/**
+ * Uploads in progress are files of the folder itself (so the final rename is atomic), under a
+ * hidden name of their own while they stream in. Not a staging folder: FILES_DIR is writable
+ * by every job uid, so a job could replace a folder there with a link, and the adapter (root
+ * in the image) would write through it. A file is opened O_EXCL|O_NOFOLLOW and then only used
+ * through its descriptor, which no link can redirect.
+ */
+const STAGING_PREFIX = '.upload-';
+const STAGING_SUFFIX = '.part';
+// O_NONBLOCK: a job could put a FIFO where the staged file was.
+const OPEN_STAGED = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const SESSION_KEY = 'session';
 /** How stale the folder's measured size may grow when no entry was added or removed. */
 const FULL_SURVEY_EVERY_MS = 1000;
@@ -88,6 +98,8 @@ export class FileStore {
   /** The last full survey: its folder stamps tell whether the next one is needed. */
   private lastSurvey: FolderSurvey | null = null;
   private lastSurveyAt = 0;
+  /** Names of uploads streaming in now: left out of listings, surveys and DELETE /session. */
+  private readonly staging = new Set<string>();
 
   constructor(readonly options: FileStoreOptions) {
     const holdsFiles = prepareFolder(options);
@@ -95,7 +107,7 @@ export class FileStore {
     this.surveys = new SurveyScheduler(async () => {
       const generation = this.ownership.generation;
       const survey = await surveyFolder(this.options.dir, {
-        skip: ADAPTER_ENTRIES,
+        skip: this.staging,
         normalise: this.options.engineFilesystem === 'shared',
       });
       return { survey, generation };
@@ -190,7 +202,7 @@ export class FileStore {
       const filesRemoved = (await this.listFiles()).length;
       const dir = await opendir(this.dir);
       for await (const entry of dir) {
-        if (ADAPTER_ENTRIES.has(entry.name)) continue;
+        if (this.staging.has(entry.name)) continue;
         await rm(path.join(this.dir, entry.name), { recursive: true, force: true });
       }
       this.ownership.release();
@@ -202,13 +214,19 @@ export class FileStore {
   }
 
   /**
-   * A fresh path for an upload in progress, inside the folder so the rename in commit stays
-   * on one file system and is atomic.
+   * A fresh path for an upload in progress, in the folder itself (see STAGING_PREFIX). The
+   * caller creates it O_EXCL|O_NOFOLLOW and ends with commit or discardStaged.
    */
-  async incomingPath(): Promise<string> {
-    const folder = path.join(this.dir, INCOMING_FOLDER);
-    await mkdir(folder, { recursive: true, mode: 0o700 });
-    return path.join(folder, `${randomUUID()}.part`);
+  stagingPath(): string {
+    const name = `${STAGING_PREFIX}${randomUUID()}${STAGING_SUFFIX}`;
+    this.staging.add(name);
+    return path.join(this.dir, name);
+  }
+
+  /** An upload that will not be committed: its staged file goes. */
+  async discardStaged(tempPath: string): Promise<void> {
+    await rm(tempPath, { force: true });
+    this.staging.delete(path.basename(tempPath));
   }
 
   /**
@@ -227,13 +245,31 @@ export class FileStore {
       return await this.commits.run(SESSION_KEY, async () => {
         // Checked again in turn: an upload of another identifier may have landed meanwhile.
         this.assertMayUse(identifier);
-        const stats = await lstat(tempPath);
-        await this.assertWithinLimits(name, stats.size);
-        // Any job's uid may change or delete an upload, as it may what jobs wrote.
-        if (this.shared) await chmod(tempPath, SHARED_FILE_MODE);
+        // Through a descriptor, never the path: a job may have swapped the staged file for a
+        // link by now, and chmod by path would widen whatever it points at.
+        const staged = await open(tempPath, OPEN_STAGED).catch((error: unknown) => {
+          throw isMissing(error) || hasCode(error, 'ELOOP', 'ENXIO') ? uploadReplaced(name) : error;
+        });
+        let stats;
+        try {
+          stats = await staged.stat();
+          if (!isSessionFile(stats)) throw uploadReplaced(name);
+          await this.assertWithinLimits(name, stats.size);
+          // Any job's uid may change or delete an upload, as it may what jobs wrote.
+          if (this.shared) await staged.chmod(SHARED_FILE_MODE);
+        } finally {
+          await staged.close();
+        }
         // Claimed before it lands: a survey ending meanwhile must not hand it to another.
         this.ownership.filesAdded(identifier);
-        await rename(tempPath, path.join(this.dir, name));
+        try {
+          await rename(tempPath, path.join(this.dir, name));
+        } catch (error) {
+          // Code made a folder of that name: an upload does not replace a folder.
+          if (hasCode(error, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw fileNameIsAFolder(name);
+          if (isMissing(error)) throw uploadReplaced(name);
+          throw error;
+        }
         // Described from the temporary file: a later upload of the same name may already
         // have replaced this one, and the reply must describe what this upload stored.
         return describeStats(name, stats);
@@ -241,6 +277,8 @@ export class FileStore {
     } catch (error) {
       await rm(tempPath, { force: true });
       throw error;
+    } finally {
+      this.staging.delete(path.basename(tempPath));
     }
   }
 
@@ -330,7 +368,7 @@ export class FileStore {
     const others = files.filter((file) => file.name !== name);
     if (others.length >= maxCount) throw tooManyFiles(name, others.length, maxCount);
     // The whole folder, measured now: code may have written anywhere in it.
-    const survey = await surveyFolder(this.dir, { skip: ADAPTER_ENTRIES, normalise: false });
+    const survey = await surveyFolder(this.dir, { skip: this.staging, normalise: false });
     this.record(survey);
     // Widened nothing, and the rename to come changes the folder: the next execution surveys.
     this.lastSurvey = null;
@@ -383,7 +421,7 @@ export class FileStore {
     const dir = await opendir(this.dir);
     try {
       for (let entry = await dir.read(); entry !== null; entry = await dir.read()) {
-        if (!ADAPTER_ENTRIES.has(entry.name)) return true;
+        if (!this.staging.has(entry.name)) return true;
       }
       return false;
     } finally {
@@ -415,8 +453,7 @@ function prepareFolder(options: FileStoreOptions): boolean {
       if ((error as { code?: unknown }).code !== 'EPERM') throw error;
     }
   }
-  mkdirSync(path.join(options.dir, INCOMING_FOLDER), { recursive: true, mode: 0o700 });
-  return readdirSync(options.dir).some((name) => !ADAPTER_ENTRIES.has(name));
+  return readdirSync(options.dir).length > 0;
 }
 
 /** A regular file with one link: a hard link to a file elsewhere is never served. */
@@ -436,4 +473,9 @@ function isMissing(error: unknown): boolean {
 function isLink(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'ELOOP' || code === 'ENXIO';
+}
+
+function hasCode(error: unknown, ...codes: string[]): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && codes.includes(code);
 }

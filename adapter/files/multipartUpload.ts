@@ -1,5 +1,5 @@
 import busboy from 'busboy';
-import { createWriteStream } from 'node:fs';
+import { constants, createWriteStream, openSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -7,6 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { AdapterError } from '../errors/adapterError';
 import { errors } from '../errors/errorTable';
 import { fileTooLarge } from './fileErrors';
+
+const CREATE_STAGED =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 export interface UploadOptions {
   /** The multipart field that carries the file (Azure's clients all use "file"). */
@@ -154,7 +157,9 @@ async function writeToDisk(
   options: UploadOptions,
 ): Promise<ReceivedUpload> {
   const { tempPath } = options;
-  const file = createWriteStream(tempPath, { flags: 'wx' });
+  // Created here, never followed: a job can write the folder, so a link may stand in its way.
+  // Opened at once (one local syscall), so the stream is piped the moment it appears.
+  const file = createWriteStream(tempPath, { fd: openSync(tempPath, CREATE_STAGED, 0o600) });
   try {
     await pipeline(stream, file);
     if (stream.truncated === true) throw fileTooLarge(name, options.maxFileBytes);

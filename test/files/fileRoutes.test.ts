@@ -115,11 +115,11 @@ const AZURE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 /** What the session folder holds on disk, the adapter's own upload folder aside. */
 async function sessionFiles(files: FilesApp): Promise<string[]> {
-  return (await readdir(files.root)).filter((name) => name !== '.incoming');
+  return (await readdir(files.root)).filter((name) => !name.startsWith('.upload-'));
 }
 
 async function leftoverUploads(files: FilesApp): Promise<string[]> {
-  return readdir(path.join(files.root, '.incoming')).catch(() => []);
+  return (await readdir(files.root)).filter((name) => name.startsWith('.upload-'));
 }
 
 describe('generation A', () => {

@@ -46,7 +46,7 @@ async function put(
   name: string,
   content: string | Buffer,
 ) {
-  const tempPath = await store.incomingPath();
+  const tempPath = store.stagingPath();
   await writeFile(tempPath, content);
   return store.commit(identifier, name, tempPath);
 }
@@ -61,7 +61,7 @@ async function rejection(promise: Promise<unknown>): Promise<AdapterError> {
 }
 
 async function leftoverUploads(): Promise<string[]> {
-  return readdir(path.join(root, '.incoming')).catch(() => []);
+  return (await readdir(root)).filter((name) => name.startsWith('.upload-'));
 }
 
 describe('FileStore', () => {
@@ -80,13 +80,45 @@ describe('FileStore', () => {
     expect(await leftoverUploads()).toEqual([]);
   });
 
+  test('a staged upload a job swapped for a link: 409, and the link target is never widened', async () => {
+    const store = storeWith();
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'psa-outside-'));
+    try {
+      const victim = path.join(outside, 'secret');
+      await writeFile(victim, 'root only', { mode: 0o600 });
+      const tempPath = store.stagingPath();
+      await writeFile(tempPath, 'upload');
+      // What a job (any uid may write the folder) could do between the write and the commit.
+      await rm(tempPath);
+      await symlink(victim, tempPath);
+      const error = await rejection(store.commit('abcd', 'a.txt', tempPath));
+      expect(error.status).toBe(409);
+      expect(error.code).toBe('upload_replaced');
+      expect((await stat(victim)).mode & 0o777).toBe(0o600);
+      expect(await readdir(root)).toEqual([]);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('an upload named like a folder the code made: 409 file_name_is_a_folder', async () => {
+    const store = storeWith();
+    await mkdir(path.join(root, 'evil'));
+    await writeFile(path.join(root, 'evil', 'inside.txt'), 'x');
+    const error = await rejection(put(store, 'abcd', 'evil', 'upload'));
+    expect(error.status).toBe(409);
+    expect(error.code).toBe('file_name_is_a_folder');
+    expect(await readFile(path.join(root, 'evil', 'inside.txt'), 'utf8')).toBe('x');
+    expect(await leftoverUploads()).toEqual([]);
+  });
+
   test('shared mode: the folder and uploads are usable by any uid (0777, 0666)', async () => {
     const store = storeWith();
     await put(store, 'abcd', 'a.txt', 'x');
     expect((await stat(root)).mode & 0o7777).toBe(0o777);
     expect((await stat(path.join(root, 'a.txt'))).mode & 0o7777).toBe(0o666);
-    // The upload folder is the adapter's alone.
-    expect((await stat(path.join(root, '.incoming'))).mode & 0o777).toBe(0o700);
+    // No staging folder a job could replace with a link: uploads stage as files of the folder.
+    expect(await readdir(root)).toEqual(['a.txt']);
   });
 
   test('commit strips /mnt/data/ and refuses names that escape, leaving no temporary file', async () => {
@@ -279,7 +311,7 @@ describe('FileStore: what code leaves in the folder (shared mode)', () => {
       'session_belongs_to_another_identifier',
     );
     expect(await store.clear('owner-1')).toEqual({ filesRemoved: 1 });
-    expect(await readdir(root)).toEqual(['.incoming']);
+    expect(await readdir(root)).toEqual([]);
     expect(await store.list('other-1')).toEqual([]);
     await put(store, 'other-1', 'c.txt', 'c');
     expect((await rejection(store.list('owner-1'))).status).toBe(409);
@@ -303,7 +335,7 @@ describe('FileStore: what code leaves in the folder (shared mode)', () => {
     expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
     const lost = outcomes[1 - won] as PromiseRejectedResult;
     expect(lost.reason).toMatchObject({ status: 409 });
-    expect((await readdir(root)).sort()).toEqual(['.incoming', won === 0 ? 'a.txt' : 'b.txt']);
+    expect((await readdir(root)).sort()).toEqual([won === 0 ? 'a.txt' : 'b.txt']);
     expect(store.ownership.owner).toBe(won === 0 ? 'first-1' : 'second-1');
     expect(await leftoverUploads()).toEqual([]);
   });

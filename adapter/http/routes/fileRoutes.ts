@@ -26,12 +26,19 @@ export function fileRoutes({ store }: FileRouteOptions): Router {
   const upload = async (req: Request): Promise<StoredFile> => {
     // Before a byte is stored: another identifier's session is refused at once.
     store.assertMayUse(identifierOf(req));
-    const received = await receiveUpload(req, {
-      field: UPLOAD_FIELD,
-      maxFileBytes: store.options.maxFileBytes,
-      nameOf: parseFileName,
-      tempPath: await store.incomingPath(),
-    });
+    const tempPath = store.stagingPath();
+    let received;
+    try {
+      received = await receiveUpload(req, {
+        field: UPLOAD_FIELD,
+        maxFileBytes: store.options.maxFileBytes,
+        nameOf: parseFileName,
+        tempPath,
+      });
+    } catch (error) {
+      await store.discardStaged(tempPath);
+      throw error;
+    }
     return store.commit(identifierOf(req), received.name, received.tempPath);
   };
 
