@@ -8,7 +8,7 @@ export class ExecutionHistory {
   /** Insertion order is age order. */
   private readonly byId = new Map<string, ExecutionsResponse>();
 
-  constructor(private readonly limit: number) {}
+  constructor(readonly limit: number) {}
 
   add(execution: ExecutionsResponse): void {
     this.byId.set(execution.id, execution);

@@ -28,9 +28,12 @@ export function routeNotFound(routes: RouteDescription[]): RequestHandler {
       matches: match(route.path, { sensitive: false, decode: false }),
     }));
   return (req, _res, next) => {
-    const allowed = matchers
-      .filter((route) => route.matches(req.path) !== false)
-      .map((route) => route.method);
+    // Two routes may share a method and a path shape (/files/:name and /files/content/:name).
+    const allowed = [
+      ...new Set(
+        matchers.filter((route) => route.matches(req.path) !== false).map((route) => route.method),
+      ),
+    ];
     if (allowed.length > 0) {
       return next(errors.method_not_allowed({ method: req.method, path: req.path, allowed }));
     }

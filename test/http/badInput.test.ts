@@ -188,16 +188,18 @@ describe('odd paths and methods', () => {
   });
 
   test.each([
-    ['GET', '/python/execute'],
-    ['GET', '/code/execute'],
-    ['DELETE', '/execute'],
-    ['POST', '/health'],
-    ['POST', '/'],
-  ])('%s %s: 405 with Allow', async (method, path) => {
+    ['GET', '/python/execute', 'POST'],
+    // Matches /:lang/execute and /code/execute: the method is named once.
+    ['GET', '/code/execute', 'POST'],
+    ['DELETE', '/execute', 'POST'],
+    ['POST', '/health', 'GET'],
+    ['POST', '/', 'GET'],
+  ])('%s %s: 405 with Allow: %s', async (method, path, allow) => {
     const agent = request(adapter.app);
     const response = await agent[method.toLowerCase() as 'get'](path);
     expectJsonError(response, 405, 'method_not_allowed');
-    expect(response.headers['allow']).toBeTruthy();
+    expect(response.headers['allow']).toBe(allow);
+    expect(response.body.error.allowed).toEqual([allow]);
   });
 
   test('a malformed percent-encoding in the path does not crash: 4xx JSON', async () => {

@@ -49,7 +49,7 @@ export function executeRoutes(options: ExecuteRouteOptions): Router {
       throw errors.execution_not_found({
         id: String(req.params['id']),
         identifier,
-        kept: history.size,
+        kept: history.limit,
       });
     }
     res.status(200).json(execution);
