@@ -140,11 +140,10 @@ def _piston_session_encode(value, result_max, notes):
         kind = type(value)
         if kind is bool:
             text = 'true' if value else 'false'
-        elif kind is int:
-            try:
-                text = repr(value)
-            except ValueError:  # more digits than int_max_str_digits allows
-                text = None
+        elif kind is int and -9007199254740991 <= value <= 9007199254740991:
+            # Beyond 2**53 a JSON reader (JavaScript's, .NET's double) would change the number:
+            # such an int goes the rare way, as its exact repr.
+            text = repr(value)
         elif kind is float and value - value == 0.0:  # finite: JSON has no nan or inf
             text = repr(value)
         elif (kind is str and len(value) <= result_max and value.isprintable()

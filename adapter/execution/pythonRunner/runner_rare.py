@@ -43,6 +43,21 @@ def _piston_session_hide_frames(report, runner_file, traceback, seen):
     _piston_session_hide_frames(report.__context__, runner_file, traceback, seen)
 
 
+def _piston_session_exact_in_json(value, depth):
+    # Ints past 2**53 come back changed from JSON readers that use doubles (JavaScript, .NET):
+    # a value holding one is sent as its repr instead. Deep or odd values: json decides.
+    if depth > 32:
+        return True
+    kind = type(value)
+    if kind is int:
+        return -9007199254740991 <= value <= 9007199254740991
+    if kind is list or kind is tuple:
+        return all(_piston_session_exact_in_json(item, depth + 1) for item in value)
+    if kind is dict:
+        return all(_piston_session_exact_in_json(item, depth + 1) for item in value.values())
+    return True
+
+
 def _piston_session_encode_other(value, result_max, notes):
     import json
     try:
@@ -59,6 +74,8 @@ def _piston_session_encode_other(value, result_max, notes):
     except Exception:
         pass
     try:
+        if not _piston_session_exact_in_json(value, 0):
+            raise ValueError('a number JSON readers would change')
         text = json.dumps(value, allow_nan=False)
         if len(text) <= result_max:
             return text
