@@ -97,6 +97,7 @@ export function createApp(deps: AppDependencies): AdapterApp {
     service,
     logger,
     stats,
+    sessionFiles: store,
     engineTimeoutMs: config.maxTimeoutSeconds * 1000 + config.engine.deadlineMarginMs,
   });
 

@@ -12,7 +12,7 @@ import type { ExecutionService } from '../execution/executionService';
 import { errors } from '../errors/errorTable';
 import type { AdapterStats } from '../stats/stats';
 import { sendError } from './errorHandling';
-import { contextOf } from './requestContext';
+import { contextOf, identifierOf } from './requestContext';
 
 export interface PassthroughOptions {
   engineUrl: string;
@@ -21,6 +21,11 @@ export interface PassthroughOptions {
   service: ExecutionService;
   logger: Logger;
   stats: AdapterStats;
+  /** The session folder: a job through Piston's own API may read and write it like any other. */
+  sessionFiles: {
+    assertMayUse(identifier: string | undefined): void;
+    afterExecution(identifier: string | undefined): Promise<unknown>;
+  };
   /**
    * Longest silence from the engine on one call (the run timeout cap plus the margin): an
    * execution holds an engine slot, which must never wait on an engine for ever.
@@ -59,8 +64,22 @@ export function passthrough(options: PassthroughOptions): {
     }
     options.service.assertEngineReady();
     if (req.method !== 'POST' || !isExecutePath(req.path)) return next();
+    // Its code reaches the session folder as any execution's does: the same 409 for another
+    // identifier, and the same stock-taking after (modes for the next job's uid, the cap).
+    const identifier = identifierOf(req);
+    options.sessionFiles.assertMayUse(identifier);
     // An execution through Piston's own API takes an engine slot like any other.
-    holdSlot(options.service.gate, res).then(() => next(), next);
+    holdSlot(options.service.gate, res).then(() => {
+      res.once('close', () => {
+        options.sessionFiles.afterExecution(identifier).catch((error: unknown) => {
+          options.logger.warn(
+            { err: error },
+            'session folder survey after a passthrough job failed',
+          );
+        });
+      });
+      next();
+    }, next);
   };
 
   const proxy = createProxyMiddleware({

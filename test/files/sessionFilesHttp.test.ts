@@ -5,6 +5,7 @@ import request from 'supertest';
 import type { PistonExecuteRequest } from '../../adapter/piston/types';
 import { startFakeEngine, type FakeEngine } from '../support/fakeEngine';
 import { buildTestApp, type TestApp } from '../support/testApp';
+import { waitFor } from '../support/waitFor';
 
 /**
  * The app in shared mode against a fake engine (it runs no code: what "code wrote" is put in
@@ -167,4 +168,27 @@ test('an identifier in the body (LlamaIndex) passes the same rule', async () => 
     .send({ properties: { identifier: 'ab', pythonCode: 'print(1)' } });
   expect(response.status).toBe(400);
   expect(response.body.error.code).toBe('invalid_identifier');
+});
+
+test("Piston's own API reaches the session folder too: the same 409, the same stock-taking after", async () => {
+  start();
+  await request(adapter.app)
+    .post('/files/upload?identifier=owner-1')
+    .attach('file', Buffer.from('mine'), 'mine.txt')
+    .expect(200);
+  const job = { language: 'bash', version: '*', files: [{ content: 'cat mine.txt' }] };
+  const refused = await request(adapter.app).post('/api/v2/execute?identifier=other-1').send(job);
+  expect(refused.status).toBe(409);
+  expect(refused.body.error.code).toBe('session_belongs_to_another_identifier');
+  expect(sentExecutions()).toEqual([]);
+
+  // What a job through /api/v2 writes is made usable by the next job's uid, as for any job.
+  const written = path.join(adapter.config.files.dir, 'written.txt');
+  await writeFile(written, 'x', { mode: 0o600 });
+  const ran = await request(adapter.app).post('/api/v2/execute?identifier=owner-1').send(job);
+  expect(ran.status).toBe(200);
+  await waitFor(async () => ((await fsPromises.stat(written)).mode & 0o777) === 0o666, {
+    what: 'the written file to be made 0666',
+  });
+  expect((await fsPromises.stat(written)).mode & 0o777).toBe(0o666);
 });
