@@ -49,8 +49,8 @@ export interface OutcomeContext {
   /** Wall time of the engine call, used where the engine reports none. */
   elapsedMs: number;
   runTimeoutMs: number;
-  /** The engine's per-stream output limit, to explain v3's silent kills. */
-  outputMaxBytes: number;
+  /** The engine's per-stream output limit, to explain v3's silent kills; null: not known. */
+  outputMaxBytes: number | null;
 }
 
 /**
@@ -133,7 +133,7 @@ function stopOf(
     }
     return {
       reason: 'outputLimit',
-      message: `run stage was killed before its time limit: most likely output passed the engine's limit of ${context.outputMaxBytes} bytes per stream (the engine drops the chunk that crosses it)`,
+      message: `run stage was killed before its time limit: most likely output passed the engine's limit of ${context.outputMaxBytes === null ? 'unknown size (an attached engine does not say; ENGINE_OUTPUT_MAX_BYTES tells the adapter)' : `${context.outputMaxBytes} bytes`} per stream (the engine drops the chunk that crosses it)`,
     };
   }
   return { reason: 'signal', message: `${name} stage was terminated by ${stage.signal}` };

@@ -186,7 +186,7 @@ export class ExecutionService {
       const outcome = outcomeFromPiston(response, {
         elapsedMs: performance.now() - started,
         runTimeoutMs: timeout.ms,
-        outputMaxBytes: this.limits.get('outputMaxBytes').value ?? this.config.outputMaxBytes,
+        outputMaxBytes: this.engineOutputMaxBytes(),
       });
       const clamped =
         timeout.clamp === null ? outcome : { ...outcome, timeoutClamp: timeout.clamp };
@@ -370,6 +370,14 @@ export class ExecutionService {
   }
 
   /**
+   * The output limit of the engine served through: the one handed to a launched engine,
+   * configured or unknown (null) for an attached one, which does not say.
+   */
+  private engineOutputMaxBytes(): number | null {
+    return this.limits.get('outputMaxBytes').value;
+  }
+
+  /**
    * Jobs on this file system (pre-isolate Piston, the local engine) get the result out of
    * band, in a file, and the session folder as their working folder; a remote engine's get
    * it on stdout and their files beside the code.
@@ -377,7 +385,7 @@ export class ExecutionService {
   private wrapPython(code: string, filesTravel: boolean): PythonRunnerProgram {
     const shared = this.sessionFiles?.shared ?? this.config.files.engineFilesystem === 'shared';
     return wrapPythonCode(code, {
-      outputMaxBytes: this.config.outputMaxBytes,
+      outputMaxBytes: this.engineOutputMaxBytes() ?? this.config.outputMaxBytes,
       resultFile: shared ? this.resultFiles.newPath() : null,
       filesDir: shared && !filesTravel ? (this.sessionFiles?.dir ?? this.config.files.dir) : null,
       codeCache: shared ? this.resultFiles.codeCachePrefix() : null,
@@ -407,7 +415,7 @@ export class ExecutionService {
       nonce: runner.nonce,
       file: runner.resultFile === null ? null : await this.resultFiles.take(runner.resultFile),
       stopReason: outcome.stopReason,
-      outputMaxBytes: this.config.outputMaxBytes,
+      outputMaxBytes: this.engineOutputMaxBytes() ?? this.config.outputMaxBytes,
     });
     const base = { ...outcome, stdout: report.stdout, result: report.result };
     const resultNote = report.resultNote;

@@ -333,7 +333,23 @@ describe('results read from both Piston dialects', () => {
     engine.executeReplies = [{ status: 200, body: loadFixture('python_output_1025').body }];
     const response = await request(adapter.app).post('/python/execute').send({ code: 'x' });
     expect(response.body.properties.stopReason).toBe('outputLimit');
-    expect(response.body.properties.stopMessage).toContain(String(adapter.config.outputMaxBytes));
+    // Attached, and not told: the adapter's own OUTPUT_MAX_BYTES is not the engine's limit.
+    expect(response.body.properties.stopMessage).toContain('unknown size');
+    expect(response.body.properties.stopMessage).not.toContain(
+      String(adapter.config.outputMaxBytes),
+    );
+  });
+
+  test('with ENGINE_OUTPUT_MAX_BYTES, the output-limit kill names that limit', async () => {
+    const told = buildTestApp(engine.url, { ENGINE_OUTPUT_MAX_BYTES: '1024' });
+    try {
+      engine.executeReplies = [{ status: 200, body: loadFixture('python_output_1025').body }];
+      const response = await request(told.app).post('/python/execute').send({ code: 'x' });
+      expect(response.body.properties.stopReason).toBe('outputLimit');
+      expect(response.body.properties.stopMessage).toContain('limit of 1024 bytes per stream');
+    } finally {
+      await told.close();
+    }
   });
 
   test('a non-zero exit is a Failure with its exit code', async () => {
