@@ -31,6 +31,20 @@ export class RuntimeCatalog {
     return this.cached?.runtimes ?? [];
   }
 
+  /**
+   * For pages that must answer whatever the engine does (GET /, /metadata): with a ready
+   * engine the runtimes (fetched once, then cached), else, or when it does not answer, the
+   * last known ones.
+   */
+  async listOrKnown(): Promise<PistonRuntime[]> {
+    if (this.engineState.snapshot().state !== 'ready') return this.known();
+    try {
+      return await this.list();
+    } catch {
+      return this.known();
+    }
+  }
+
   async list(): Promise<PistonRuntime[]> {
     const generation = this.engineState.snapshot().generation;
     if (this.cached && this.cached.generation === generation) return this.cached.runtimes;

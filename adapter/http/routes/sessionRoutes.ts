@@ -80,13 +80,15 @@ export function sessionRoutes(options: SessionRouteOptions): Router {
     res.status(200).json({ value: stats.recentIdentifiers().map(describeFromMemory) });
   });
 
-  router.get('/metadata', (_req, res) => {
+  router.get('/metadata', async (_req, res) => {
+    // From the first request on, as GET / (an attached engine is ready before any execution).
+    const runtimes = await catalog.listOrKnown();
     res.status(200).json({
       name: ADAPTER_NAME,
       version: ADAPTER_VERSION,
       engine: { state: engineState.snapshot().state, url: config.engine.url },
       defaultLanguage: config.defaultLanguage,
-      languages: catalog.known().map((runtime) => ({
+      languages: runtimes.map((runtime) => ({
         language: runtime.language,
         version: runtime.version,
         aliases: runtime.aliases,

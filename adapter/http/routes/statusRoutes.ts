@@ -6,7 +6,6 @@ import { ADAPTER_NAME, ADAPTER_VERSION } from '../../meta';
 import { EngineError } from '../../piston/engineError';
 import type { PistonClient } from '../../piston/pistonClient';
 import type { RuntimeCatalog } from '../../piston/runtimeCatalog';
-import type { PistonRuntime } from '../../piston/types';
 import type { AdapterStats } from '../../stats/stats';
 import { errors } from '../../errors/errorTable';
 import { errorFromEngine } from '../../errors/fromEngine';
@@ -46,7 +45,7 @@ export function statusRoutes(options: StatusRouteOptions): Router {
   });
 
   router.get('/', async (_req, res) => {
-    const runtimes = await runtimesForStatus(engineState, catalog);
+    const runtimes = await catalog.listOrKnown();
     const uptimeSeconds = Math.round((Date.now() - stats.startedAt.getTime()) / 1000);
     res.json({
       name: ADAPTER_NAME,
@@ -86,21 +85,4 @@ export function statusRoutes(options: StatusRouteOptions): Router {
   });
 
   return router;
-}
-
-/**
- * The status page lists the runtimes from the first request on, not only once something else
- * asked: with a ready engine it fetches them (once; the catalog caches them). It never fails
- * for that: an engine that does not answer shows as an empty or last-known list.
- */
-async function runtimesForStatus(
-  engineState: EngineState,
-  catalog: RuntimeCatalog,
-): Promise<PistonRuntime[]> {
-  if (engineState.snapshot().state !== 'ready') return catalog.known();
-  try {
-    return await catalog.list();
-  } catch {
-    return catalog.known();
-  }
 }
