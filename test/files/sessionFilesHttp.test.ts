@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import type { PistonExecuteRequest } from '../../adapter/piston/types';
-import { startFakeEngine, type FakeEngine } from '../support/fakeEngine';
+import { PYTHON_SUCCESS, startFakeEngine, type FakeEngine } from '../support/fakeEngine';
 import { buildTestApp, type TestApp } from '../support/testApp';
 import { waitFor } from '../support/waitFor';
 
@@ -16,14 +16,7 @@ import { waitFor } from '../support/waitFor';
 let engine: FakeEngine;
 let adapter: TestApp;
 
-const success = {
-  status: 200,
-  body: {
-    language: 'python',
-    version: '3.12.0',
-    run: { stdout: 'out\n', stderr: '', output: 'out\n', code: 0, signal: null },
-  },
-};
+const success = PYTHON_SUCCESS;
 
 function start(env: Record<string, string> = {}) {
   adapter = buildTestApp(engine.url, {

@@ -1,19 +1,12 @@
 import request from 'supertest';
 import type { PistonExecuteRequest } from '../../adapter/piston/types';
-import { startFakeEngine, type FakeEngine } from '../support/fakeEngine';
+import { PYTHON_SUCCESS, startFakeEngine, type FakeEngine } from '../support/fakeEngine';
 import { buildTestApp, type TestApp } from '../support/testApp';
 
 let engine: FakeEngine;
 let adapter: TestApp;
 
-const success = {
-  status: 200,
-  body: {
-    language: 'python',
-    version: '3.12.0',
-    run: { stdout: 'out\n', stderr: '', output: 'out\n', code: 0, signal: null },
-  },
-};
+const success = PYTHON_SUCCESS;
 
 beforeEach(async () => {
   engine = await startFakeEngine();

@@ -16,6 +16,16 @@ export interface FakeReply {
   delay?: Promise<unknown>;
 }
 
+/** A Python run that printed "out" and exited 0, in Piston v3's reply shape. */
+export const PYTHON_SUCCESS: FakeReply = {
+  status: 200,
+  body: {
+    language: 'python',
+    version: '3.12.0',
+    run: { stdout: 'out\n', stderr: '', output: 'out\n', code: 0, signal: null },
+  },
+};
+
 export interface ReceivedRequest {
   method: string;
   path: string;
