@@ -84,6 +84,17 @@ describe('readRunnerOutput: the result file', () => {
     expect(read({ file: { kind: 'text', text: '{"val' } }).resultNote).toContain('no readable');
   });
 
+  it.each(['', '{"val'])(
+    "a file cut by the engine's kill (%j) is said to be the kill, not an unreadable file",
+    (text) => {
+      const report = read({ file: { kind: 'text', text }, stopReason: 'outputLimit' });
+      expect(report.result).toBe('');
+      expect(report.resultNote).toBe(
+        'the engine stopped the run (outputLimit) while the runner wrote its result, so it is left out',
+      );
+    },
+  );
+
   it('a result the runner could not write to its file comes on stdout, with its note', () => {
     const report = read({
       stdout: `x\n${HEAD}{"value": 5, "note": "the result file could not be written"}\n`,

@@ -55,7 +55,14 @@ export function readRunnerOutput(output: RunnerOutput): RunnerReport {
 
   if (output.file?.kind === 'text') {
     record = parseRecord(output.file.text);
-    if (record === null) notes.push('the result file held no readable result');
+    if (record === null) {
+      // Written in place to save a rename per run: a kill while the runner writes leaves part.
+      notes.push(
+        output.stopReason === null
+          ? 'the result file held no readable result'
+          : `the engine stopped the run (${output.stopReason}) while the runner wrote its result, so it is left out`,
+      );
+    }
   } else if (output.file?.kind === 'unreadable') {
     notes.push(output.file.reason);
   }
