@@ -284,6 +284,19 @@ export const ERROR_TABLE = {
     message: (p) => `the engine failed with status ${p.engineStatus}: ${p.message}`,
     details: (p) => ({ engineStatus: p.engineStatus }),
   }),
+  engine_empty_error: row<{ engineStatus: number }>({
+    // Only through the passthrough, which keeps the engine's status (Piston's is 500): the
+    // adapter's own routes refuse those requests before the engine.
+    status: 500,
+    source: 'engine',
+    summary:
+      'through /api/v2/*: the engine answered an error with an empty body (its status is kept)',
+    message: (p) =>
+      `the engine answered ${p.engineStatus} with an empty body. Piston v3 does this when it ` +
+      "cannot set the job up: a file name it cannot write ('.', '..', a path out of the job " +
+      "folder, a trailing '/'), or a NUL byte in args. Check the request's files and args",
+    details: (p) => ({ engineStatus: p.engineStatus }),
+  }),
 
   // --- session files ------------------------------------------------------------------------
   file_not_found: row<{ name: string; identifier: string | undefined; files: string[] }>({

@@ -96,8 +96,19 @@ export function passthrough(options: PassthroughOptions): {
         const slot = heldSlots.get(res as Response);
         if (slot !== undefined) holdUntilEngineDone(slot, proxyReq, req, options.engineTimeoutMs);
       },
-      proxyRes: (_proxyRes, _req, res) => {
+      proxyRes: (proxyRes, _req, res) => {
         res.setHeader('x-served-by', `${SERVED_BY} (passthrough from engine)`);
+        const status = proxyRes.statusCode ?? 0;
+        if (status >= 400 && proxyRes.headers['content-length'] === '0') {
+          // Piston's empty 500s say nothing; answered here, http-proxy sees the response
+          // finished and neither copies the engine's headers nor pipes its (empty) body.
+          proxyRes.resume();
+          sendError(
+            res,
+            errors.engine_empty_error({ engineStatus: status }, { status }),
+            options.stats,
+          );
+        }
       },
       error: (error, req, res) => {
         const code = (error as { code?: string }).code ?? 'EPROXY';

@@ -63,7 +63,7 @@ function notExpressible(fixture: PistonFixture): string | null {
       fixture.name,
     )
   ) {
-    return 'input Piston answers with an empty 500: refused by the adapter (test/unit/engineInputRules.test.ts)';
+    return 'input Piston answers with an empty 500: refused by the adapter (test/azure/engineInputRules.test.ts)';
   }
   return null;
 }

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { startFakeEngine, type FakeEngine } from '../support/fakeEngine';
+import { loadFixture } from '../support/fixtures';
 import { buildTestApp, type TestApp } from '../support/testApp';
 
 let engine: FakeEngine;
@@ -39,6 +40,44 @@ describe('/api/v2 passthrough', () => {
     const response = await request(adapter.app).get('/api/v2/nope');
     expect(response.status).toBe(404);
     expect(response.body).toEqual({ message: 'Not Found' });
+  });
+
+  // Recorded: Piston answers '.' as a file name, a path escape or a NUL in args with an
+  // empty 500 (python_file_name_dot, error_path_escape, python_args_nul_byte).
+  test.each(['python_file_name_dot', 'error_path_escape', 'python_args_nul_byte'])(
+    "the engine's empty %s 500 comes back as JSON that says what Piston meant",
+    async (name) => {
+      const fixture = loadFixture(name);
+      expect(fixture).toMatchObject({ status: 500, body: '' });
+      engine.executeReplies = [{ status: 500, body: '', raw: true }];
+      const response = await request(adapter.app)
+        .post('/api/v2/execute')
+        .send(fixture.request.body as object);
+      expect(response.status).toBe(500);
+      expect(response.headers['content-type']).toMatch(/application\/json/);
+      expect(response.headers['x-served-by']).toContain('passthrough');
+      expect(response.body.error).toMatchObject({
+        code: 'engine_empty_error',
+        source: 'engine',
+        engineStatus: 500,
+      });
+      expect(response.body.error.message).toContain('file name');
+      // The slot went back: the next job through the passthrough gets the engine.
+      engine.executeReplies = [{ status: 200, body: { run: { stdout: '1' } } }];
+      const next = await request(adapter.app)
+        .post('/api/v2/execute')
+        .send(fixture.request.body as object);
+      expect(next.status).toBe(200);
+    },
+  );
+
+  test('an engine error with a body passes through as it is', async () => {
+    engine.executeReplies = [{ status: 400, body: { message: 'python-* runtime is unknown' } }];
+    const response = await request(adapter.app)
+      .post('/api/v2/execute')
+      .send({ language: 'python', version: '*', files: [{ content: '1' }] });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ message: 'python-* runtime is unknown' });
   });
 
   test.each([

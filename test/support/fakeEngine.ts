@@ -91,6 +91,8 @@ export async function startFakeEngine(): Promise<FakeEngine> {
         const payload = reply.raw ? String(reply.body) : JSON.stringify(reply.body);
         res.writeHead(reply.status, {
           'content-type': reply.raw ? 'text/plain' : 'application/json; charset=utf-8',
+          // As express sends it: Piston's empty 500s come with content-length 0.
+          'content-length': Buffer.byteLength(payload),
         });
         res.end(payload);
       })();
