@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ResultFiles } from '../../adapter/execution/pythonRunner/resultFiles';
+
+/** The pid of a process that has already exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], {
+    encoding: 'utf8',
+  });
+  return Number(child.stdout.trim());
+}
+
+describe('ResultFiles', () => {
+  let parent: string;
+  beforeEach(() => {
+    parent = mkdtempSync(path.join(os.tmpdir(), 'psa-result-files-'));
+  });
+  afterEach(() => rmSync(parent, { recursive: true, force: true }));
+
+  it('makes one folder, named with its pid, that anyone may write to but nobody may list', () => {
+    const files = new ResultFiles(parent);
+    const first = files.newPath();
+    const second = files.newPath();
+    expect(path.dirname(first)).toBe(path.dirname(second));
+    expect(first).not.toBe(second);
+    expect(path.basename(path.dirname(first))).toMatch(
+      new RegExp(`^piston-session-results-${process.pid}-`),
+    );
+    expect(statSync(path.dirname(first)).mode & 0o7777).toBe(0o1733);
+    files.close();
+    expect(existsSync(path.dirname(first))).toBe(false);
+  });
+
+  it('takes a result once and removes it; a missing one is missing', async () => {
+    const files = new ResultFiles(parent);
+    const result = files.newPath();
+    writeFileSync(result, '{"value": 1}');
+    await expect(files.take(result)).resolves.toEqual({ kind: 'text', text: '{"value": 1}' });
+    expect(existsSync(result)).toBe(false);
+    await expect(files.take(result)).resolves.toEqual({ kind: 'missing' });
+    files.close();
+  });
+
+  it('refuses to read more than its limit', async () => {
+    const files = new ResultFiles(parent, 10);
+    const result = files.newPath();
+    writeFileSync(result, 'x'.repeat(11));
+    const taken = await files.take(result);
+    expect(taken).toMatchObject({ kind: 'unreadable' });
+    expect(existsSync(result)).toBe(false);
+    files.close();
+  });
+
+  it("sweeps folders of adapters that died (SIGKILL), and keeps live ones' and others'", () => {
+    const abandoned = path.join(parent, `piston-session-results-${deadPid()}-abc123`);
+    const live = path.join(parent, `piston-session-results-${process.ppid}-def456`);
+    const unrelated = path.join(parent, 'piston-session-results-old');
+    for (const folder of [abandoned, live, unrelated]) {
+      mkdirSync(folder);
+      writeFileSync(path.join(folder, 'left.json'), '{}');
+    }
+    const files = new ResultFiles(parent);
+    const mine = path.basename(path.dirname(files.newPath()));
+    expect(readdirSync(parent).sort()).toEqual(
+      [mine, path.basename(live), path.basename(unrelated)].sort(),
+    );
+    files.close();
+  });
+});
