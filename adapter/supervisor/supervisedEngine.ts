@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { makeProcessFolder } from '../files/processFolders';
 import type { EngineLifecycle as LifecycleState } from '../engine/engineState';
 import { EngineLifecycle } from './engineLifecycle';
 import { linkedSignal, sleep, type LinkedSignal } from '../timing/deadline';
@@ -60,7 +60,7 @@ export class SupervisedEngine extends EngineLifecycle {
   private url: string;
   private readonly jobErrorReader = new JobErrorReader();
   /** Where the local engine records its running jobs' process groups (jobGroups.ts there). */
-  private readonly jobGroupsDir = mkdtempSync(path.join(os.tmpdir(), 'psa-engine-jobs-'));
+  private readonly jobGroupsDir = makeProcessFolder('psa-engine-jobs-');
 
   constructor(
     options: ResolvedSupervisorOptions,

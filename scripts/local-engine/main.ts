@@ -17,9 +17,10 @@
  * On stdout, one JSON line per event; the line `{"msg":"listening","port":N,...}` says where
  * it answers. SIGTERM or SIGINT kills running jobs and exits at once.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { makeProcessFolder } from '../../adapter/files/processFolders';
 import { ConfigError, parseConfig, type EngineConfig } from './config';
 import { JobGroups } from './jobGroups';
 import { JobSlots } from './jobSlots';
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   );
 
   // Everything the engine writes lives here, and goes when it stops.
-  const rootDir = mkdtempSync(path.join(os.tmpdir(), 'piston-local-engine-'));
+  const rootDir = makeProcessFolder('piston-local-engine-');
   const jobsDir = path.join(rootDir, 'jobs');
   mkdirSync(jobsDir);
   const runningGroups = new JobGroups(config.jobGroupsDir);

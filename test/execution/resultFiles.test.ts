@@ -1,24 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ResultFiles } from '../../adapter/execution/pythonRunner/resultFiles';
-
-/** The pid of a process that has already exited. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], {
-    encoding: 'utf8',
-  });
-  return Number(child.stdout.trim());
-}
 
 describe('ResultFiles', () => {
   let parent: string;
@@ -58,22 +41,6 @@ describe('ResultFiles', () => {
     const taken = await files.take(result);
     expect(taken).toMatchObject({ kind: 'unreadable' });
     expect(existsSync(result)).toBe(false);
-    files.close();
-  });
-
-  it("sweeps folders of adapters that died (SIGKILL), and keeps live ones' and others'", () => {
-    const abandoned = path.join(parent, `piston-session-results-${deadPid()}-abc123`);
-    const live = path.join(parent, `piston-session-results-${process.ppid}-def456`);
-    const unrelated = path.join(parent, 'piston-session-results-old');
-    for (const folder of [abandoned, live, unrelated]) {
-      mkdirSync(folder);
-      writeFileSync(path.join(folder, 'left.json'), '{}');
-    }
-    const files = new ResultFiles(parent);
-    const mine = path.basename(path.dirname(files.newPath()));
-    expect(readdirSync(parent).sort()).toEqual(
-      [mine, path.basename(live), path.basename(unrelated)].sort(),
-    );
     files.close();
   });
 });

@@ -37,8 +37,14 @@ describe('PISTON_PACKAGES', () => {
 });
 
 describe('the Piston base', () => {
+  const roots: string[] = [];
+  afterAll(() => {
+    for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
+  });
+
   function tree(files: string[]): string {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'psa-base-'));
+    roots.push(root);
     for (const file of files) {
       fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
       fs.writeFileSync(path.join(root, file), '');

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, constants, rmSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { makeProcessFolder } from '../../files/processFolders';
 import type { ResultFileContent } from './runnerResult';
 
 /**
@@ -85,51 +86,12 @@ export class ResultFiles {
 
   private ensureFolder(): string {
     if (this.folder === null) {
-      sweepAbandonedFolders(this.parent);
-      const folder = mkdtempSync(path.join(this.parent, `${FOLDER_PREFIX}${process.pid}-`));
+      const folder = makeProcessFolder('piston-session-results-', this.parent);
       // mkdtemp makes it 0700, and a umask would trim a mode given to mkdir: set it after.
       chmodSync(folder, 0o1733);
       this.folder = folder;
     }
     return this.folder;
-  }
-}
-
-const FOLDER_PREFIX = 'piston-session-results-';
-const FOLDER_NAME = new RegExp(`^${FOLDER_PREFIX}(\\d+)-[^/]+$`);
-
-/**
- * An adapter killed with SIGKILL leaves its folder behind (a container's /tmp goes with the
- * container; a host's does not). The folder's name carries its adapter's pid: one whose
- * process is gone is removed. A reused pid only keeps a dead folder a while longer.
- */
-function sweepAbandonedFolders(parent: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(FOLDER_NAME.exec(name)?.[1] ?? Number.NaN);
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processExists(pid)) {
-      continue;
-    }
-    try {
-      rmSync(path.join(parent, name), { recursive: true, force: true });
-    } catch {
-      // Another user's, or going as we look: not ours to insist on.
-    }
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

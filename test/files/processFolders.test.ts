@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeProcessFolder } from '../../adapter/files/processFolders';
+
+/** The pid of a process that has already exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], {
+    encoding: 'utf8',
+  });
+  return Number(child.stdout.trim());
+}
+
+describe('makeProcessFolder', () => {
+  let parent: string;
+  beforeEach(() => {
+    parent = mkdtempSync(path.join(os.tmpdir(), 'psa-process-folders-'));
+  });
+  afterEach(() => rmSync(parent, { recursive: true, force: true }));
+
+  it('names the folder with this process id', () => {
+    const folder = makeProcessFolder('psa-test-', parent);
+    expect(path.dirname(folder)).toBe(parent);
+    expect(path.basename(folder)).toMatch(new RegExp(`^psa-test-${process.pid}-.+$`));
+  });
+
+  it("removes folders of processes that died (SIGKILL) and keeps the living's and others'", () => {
+    const dead = `psa-test-${deadPid()}-abc123`;
+    const living = `psa-test-${process.ppid}-def456`;
+    const oldStyle = 'psa-test-XyZ123';
+    const otherPrefix = `psa-other-${deadPid()}-ghi789`;
+    for (const name of [dead, living, oldStyle, otherPrefix]) {
+      mkdirSync(path.join(parent, name));
+      writeFileSync(path.join(parent, name, 'left.json'), '{}');
+    }
+    const mine = path.basename(makeProcessFolder('psa-test-', parent));
+    expect(readdirSync(parent).sort()).toEqual([mine, living, oldStyle, otherPrefix].sort());
+  });
+
+  it('a second folder of the same live process stays beside the first', () => {
+    const first = makeProcessFolder('psa-test-', parent);
+    const second = makeProcessFolder('psa-test-', parent);
+    expect(readdirSync(parent).sort()).toEqual(
+      [path.basename(first), path.basename(second)].sort(),
+    );
+  });
+});
