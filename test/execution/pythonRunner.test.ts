@@ -1,7 +1,9 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RUNNER_FILE_NAME, runnerApplies } from '../../adapter/execution/pythonRunner/index';
-import { RunnerHarness, type Channel } from '../support/pythonRunnerHarness';
+import { installedPythons, RunnerHarness, type Channel } from '../support/pythonRunnerHarness';
+
+const installedPythonList = [...installedPythons()];
 
 // The runner is real Python: each case runs it with this machine's python3 the way Piston
 // does (see the harness), with the result out of band (file) and on stdout (remote engines).
@@ -39,6 +41,24 @@ describe.each<Channel>(['file', 'stdout'])('Python runner, result via %s', (chan
     ['float("inf")', '', 'inf'],
     ['{1, 2} - {2}', '', '{1}'],
     ['for i in range(2):\n    print(i)\ni * 10', '0\n1\n', 10],
+    // How the code ends: the last line cut off and compiled alone where that is safe, the
+    // parser's tree where it is not (runner.py's _piston_session_split).
+    ['print(\n    1\n)', '1\n', ''],
+    ['[\n1,\n2\n]', '', [1, 2]],
+    ['x = 3\nx\n# done\n', '', 3],
+    ['x = 3\nx\n   ', '', 3],
+    ['x = 3\r\nx + 1\r\n', '', 4],
+    ['x = 1; x + 1', '', 2],
+    ['s = """\n1\n"""', '', ''],
+    ['s = """\n1\n"""\nlen(s)', '', 3],
+    ['x = 1 + \\\n2\nx', '', 3],
+    ['1 + \\\n2', '', 3],
+    ['*[1], 2', '', [1, 2]],
+    ['\fx = 1\n\fx', '', 1],
+    ['def f():\n    return 7\n\n\nf()', '', 7],
+    ['if True:\n    y = 1', '', ''],
+    ['', '', ''],
+    ['# only a comment', '', ''],
   ])('%j gives stdout %j and result %j', async (code, stdout, result) => {
     const outcome = await run(code);
     expect(outcome.stderr).toBe('');
@@ -188,6 +208,17 @@ describe('Python runner: the program behaves as if run directly', () => {
     expect(outcome.stderr).not.toContain('Traceback');
     expect(outcome.stderr).not.toContain('_piston_session');
   });
+
+  it.each(installedPythonList)(
+    "Python %s: a warning from the code's compile shows once, however the runner reads its end",
+    async (_version, python) => {
+      // 3.12+ warns of '\d' (SyntaxWarning); older ones keep it quiet (DeprecationWarning).
+      const outcome = await harness.run("print('\\d'); y = 1\ny", { python });
+      expect(outcome.stdout).toBe('\\d\n');
+      expect(outcome.result).toBe(1);
+      expect(outcome.stderr.split('invalid escape sequence').length - 1).toBeLessThanOrEqual(1);
+    },
+  );
 
   it("a compiler's syntax error shows the code's line, not a main.py beside it", async () => {
     harness.addJobFile('main.py', 'this is not the code\n');
