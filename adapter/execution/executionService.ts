@@ -397,9 +397,9 @@ export class ExecutionService {
    * its result after we gave up on it: remove the file now and once the job must have ended.
    */
   private discardLater(file: string, runTimeoutMs: number): void {
-    void this.resultFiles.discard(file);
+    this.resultFiles.discard(file);
     const ended = runTimeoutMs + this.config.engine.deadlineMarginMs;
-    setTimeout(() => void this.resultFiles.discard(file), ended).unref();
+    setTimeout(() => this.resultFiles.discard(file), ended).unref();
   }
 
   /**
@@ -413,7 +413,7 @@ export class ExecutionService {
     const report = readRunnerOutput({
       stdout: outcome.stdout,
       nonce: runner.nonce,
-      file: runner.resultFile === null ? null : await this.resultFiles.take(runner.resultFile),
+      file: runner.resultFile === null ? null : this.resultFiles.take(runner.resultFile),
       stopReason: outcome.stopReason,
       outputMaxBytes: this.engineOutputMaxBytes() ?? this.config.outputMaxBytes,
     });

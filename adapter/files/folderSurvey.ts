@@ -1,4 +1,4 @@
-import { constants, type Dirent, type Stats } from 'node:fs';
+import { constants, lstatSync, type Dirent, type Stats } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -85,16 +85,25 @@ export async function surveyFolder(root: string, options: SurveyOptions): Promis
  */
 export async function foldersUnchanged(stamps: ReadonlyMap<string, number>): Promise<boolean> {
   if (stamps.size === 0) return false;
+  let checked = 0;
   for (const [folder, stamp] of stamps) {
     if (Number.isNaN(stamp)) return false;
     try {
-      if ((await lstat(folder)).mtimeMs !== stamp) return false;
+      // The usual session has one folder: a sync lstat is a few microseconds, where each
+      // promise-based fs call costs tens of them on the event loop (a thread-pool round trip)
+      // on every execution. Past the first few, the loop is let go between checks.
+      const stats = checked < SYNC_STAMP_CHECKS ? lstatSync(folder) : await lstat(folder);
+      if (stats.mtimeMs !== stamp) return false;
     } catch {
       return false;
     }
+    checked += 1;
   }
   return true;
 }
+
+/** How many folders foldersUnchanged checks without yielding. */
+const SYNC_STAMP_CHECKS = 64;
 
 async function walk(
   folder: string,

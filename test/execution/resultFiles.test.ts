@@ -24,21 +24,21 @@ describe('ResultFiles', () => {
     expect(existsSync(path.dirname(first))).toBe(false);
   });
 
-  it('takes a result once and removes it; a missing one is missing', async () => {
+  it('takes a result once and removes it; a missing one is missing', () => {
     const files = new ResultFiles(parent);
     const result = files.newPath();
     writeFileSync(result, '{"value": 1}');
-    await expect(files.take(result)).resolves.toEqual({ kind: 'text', text: '{"value": 1}' });
+    expect(files.take(result)).toEqual({ kind: 'text', text: '{"value": 1}' });
     expect(existsSync(result)).toBe(false);
-    await expect(files.take(result)).resolves.toEqual({ kind: 'missing' });
+    expect(files.take(result)).toEqual({ kind: 'missing' });
     files.close();
   });
 
-  it('refuses to read more than its limit', async () => {
+  it('refuses to read more than its limit', () => {
     const files = new ResultFiles(parent, 10);
     const result = files.newPath();
     writeFileSync(result, 'x'.repeat(11));
-    const taken = await files.take(result);
+    const taken = files.take(result);
     expect(taken).toMatchObject({ kind: 'unreadable' });
     expect(existsSync(result)).toBe(false);
     files.close();

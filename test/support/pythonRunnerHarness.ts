@@ -102,7 +102,7 @@ export class RunnerHarness {
     const report = readRunnerOutput({
       stdout: child.stdout,
       nonce: program.nonce,
-      file: program.resultFile === null ? null : await this.resultFiles.take(program.resultFile),
+      file: program.resultFile === null ? null : this.resultFiles.take(program.resultFile),
       stopReason: null,
       outputMaxBytes,
     });

@@ -15,6 +15,18 @@ const STDOUT_RESULT_MAX_CHARS = 64 * 1024;
 /** Results in a file cost the program nothing: room for a chart's PNG, not for a data dump. */
 export const FILE_RESULT_MAX_CHARS = 1024 * 1024;
 
+/**
+ * The runner's code as strings: a string costs the tokenizer next to nothing; it is compiled
+ * once per Python where there is a cache (runner_boot.py), and its rare parts only when
+ * needed (runner.py, _piston_session_load). The same for every execution: quoted once.
+ */
+const RUNNER_DEFINITIONS = [
+  RUNNER_BOOT_PY,
+  `_PISTON_SESSION_RUNNER = ${pythonString(RUNNER_PY)}`,
+  `_PISTON_SESSION_RARE = ${pythonString(RUNNER_RARE_PY)}`,
+  `_PISTON_SESSION_UPLOADS = ${pythonString(RUNNER_UPLOADS_PY)}`,
+].join('\n');
+
 export interface RunnerOptions {
   /** The engine's output limit per stream: a result on stdout must leave the program room. */
   outputMaxBytes: number;
@@ -73,14 +85,8 @@ export function wrapPythonCode(code: string, options: RunnerOptions): PythonRunn
   return {
     file: {
       name: RUNNER_FILE_NAME,
-      // The runner's code as strings: a string costs the tokenizer next to nothing; it is
-      // compiled once per Python where there is a cache (runner_boot.py), and its rare
-      // parts only when needed (runner.py, _piston_session_load).
       content: [
-        RUNNER_BOOT_PY,
-        `_PISTON_SESSION_RUNNER = ${pythonString(RUNNER_PY)}`,
-        `_PISTON_SESSION_RARE = ${pythonString(RUNNER_RARE_PY)}`,
-        `_PISTON_SESSION_UPLOADS = ${pythonString(RUNNER_UPLOADS_PY)}`,
+        RUNNER_DEFINITIONS,
         `exec(_piston_session_boot(${pythonStringOrNone(options.codeCache)}), globals())`,
         `_piston_session_main(${call})`,
         '',
