@@ -41,8 +41,7 @@ describe.each<Channel>(['file', 'stdout'])('Python runner, result via %s', (chan
     ['float("inf")', '', 'inf'],
     ['{1, 2} - {2}', '', '{1}'],
     ['for i in range(2):\n    print(i)\ni * 10', '0\n1\n', 10],
-    // How the code ends: the last line cut off and compiled alone where that is safe, the
-    // parser's tree where it is not (runner.py's _piston_session_split).
+    // How the code ends: the parser's tree says whether its last statement is an expression.
     ['print(\n    1\n)', '1\n', ''],
     ['[\n1,\n2\n]', '', [1, 2]],
     ['x = 3\nx\n# done\n', '', 3],
@@ -210,7 +209,7 @@ describe('Python runner: the program behaves as if run directly', () => {
   });
 
   it.each(installedPythonList)(
-    "Python %s: a warning from the code's compile shows once, however the runner reads its end",
+    "Python %s: a warning from the code's compile shows once",
     async (_version, python) => {
       // 3.12+ warns of '\d' (SyntaxWarning); older ones keep it quiet (DeprecationWarning).
       const outcome = await harness.run("print('\\d'); y = 1\ny", { python });

@@ -6,9 +6,9 @@
 # Rules it keeps:
 # - Python 3.5 and later: no f-strings, no annotations.
 # - Nothing is imported at start that `python3 -c pass` does not import already (os, io, sys,
-#   builtins, _warnings): every run pays for each import, and the common run is short. What
-#   only errors, unusual values or unusual code need is imported when they happen.
-#   test/execution/pythonRunnerImports.test.ts checks this with `python3 -X importtime`.
+#   builtins), bar the built-in _ast: every run pays for each import, and the common run is
+#   short. What only errors or unusual values need is imported when they happen.
+#   test/unit/pythonRunnerImports.test.ts checks this with `python3 -X importtime`.
 # - stdin is the program's, untouched: the runner reads nothing from it.
 # - Every name starts with _piston_session and lives in this module, never in the user's
 #   __main__; tracebacks hide every frame of this file.
@@ -56,11 +56,27 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
     main.__loader__ = _PistonSessionSource(source)
     sys.modules['__main__'] = main
 
-    compiled = _piston_session_split(source, filename)
-    if compiled is None:
-        compiled = _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_compile_ast')(
-            source, filename)
-    body, final = compiled
+    # Built in: the parser's node classes, without the ast module's import cost. Building
+    # them is most of a millisecond, but any compile() does it (its PyAST_Check), and code
+    # compiled otherwise (exec of a string) would be "<string>" in tracebacks and warnings.
+    import _ast
+
+    try:
+        tree = compile(source, filename, 'exec', 0x400, True)  # 0x400: ast.PyCF_ONLY_AST
+    except (SyntaxError, ValueError) as error:
+        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_syntax_error')(
+            error, source, False)
+    last = None
+    if tree.body and isinstance(tree.body[-1], _ast.Expr):
+        last = _ast.Expression(tree.body.pop().value)
+    try:
+        body = compile(tree, filename, 'exec', 0, True)
+        final = compile(last, filename, 'eval', 0, True) if last is not None else None
+    except (SyntaxError, ValueError) as error:
+        # Found by the compiler, not the parser: its line comes from the source, not from
+        # whatever file may be called main.py in the working folder.
+        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_syntax_error')(
+            error, source, True)
 
     try:
         exec(body, main.__dict__)
@@ -93,54 +109,6 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
         return
     _piston_session_flush(sys)
     _piston_session_write_all(out_fd, b'\x1e' + nonce.encode('ascii') + b':' + data + b'\n')
-
-
-def _piston_session_split(source, filename):
-    # The code compiled as its statements (body) and its last one, when that is an expression
-    # (final), without the ast module: its first import builds the parser's node classes,
-    # about a millisecond of every run. The code is cut at the start of its last line of code
-    # (or one of the two before, for an expression whose closing bracket has a line of its
-    # own), and the cut is believed only when the rest compiles as an expression and what
-    # precedes it as a module: a cut inside brackets, a string or a continued line leaves the
-    # head unfinished, and a finished head makes the rest the last statement.
-    # None: the code ends otherwise (a statement that is not an expression, `a; b`), or does
-    # not compile; the ast module decides (runner_rare.py).
-    import _warnings
-    mutated = getattr(_warnings, '_filters_mutated', None)
-    if mutated is None:
-        return None
-    end = len(source)
-    tries = 0
-    while end > 0 and tries < 3 and len(source) - end < 65536:
-        start = source.rfind('\n', 0, end - 1) + 1
-        end = start
-        first = source[start:start + 1]
-        if first in (' ', '\t', '\n', '\r', '#'):
-            continue  # blank, indented or a comment: no top-level statement starts here
-        if first in ('\x0c', '\\'):
-            return None  # a form feed resets the indent, a backslash joins lines: rare
-        tries += 1
-        # The newlines keep the tail's line numbers; the last one ends a line of spaces,
-        # which eval would take for an indent.
-        tail = '\n' * source.count('\n', 0, start) + source[start:] + '\n'
-        # Quiet: a tail that is not the last statement may warn (3.12: an invalid escape the
-        # parser met before it gave up) of what the real compile warns of again.
-        quiet = ('ignore', None, Warning, None, 0)
-        _warnings.filters.insert(0, quiet)
-        mutated()
-        try:
-            compile(tail, filename, 'eval', 0, True)
-        except (SyntaxError, ValueError):
-            continue
-        finally:
-            _warnings.filters.remove(quiet)
-            mutated()
-        try:
-            return (compile(source[:start], filename, 'exec', 0, True),
-                    compile(tail, filename, 'eval', 0, True))
-        except (SyntaxError, ValueError):
-            return None
-    return None
 
 
 class _PistonSessionSource(object):

@@ -17,27 +17,6 @@ def _piston_session_syntax_error(error, source, from_compiler):
     sys.exit(1)
 
 
-def _piston_session_compile_ast(source, filename):
-    # The code whose end _piston_session_split could not tell: the parser's tree says whether
-    # its last statement is an expression.
-    import _ast
-    try:
-        tree = compile(source, filename, 'exec', 0x400, True)  # 0x400: ast.PyCF_ONLY_AST
-    except (SyntaxError, ValueError) as error:
-        _piston_session_syntax_error(error, source, False)
-    last = None
-    if tree.body and isinstance(tree.body[-1], _ast.Expr):
-        last = _ast.Expression(tree.body.pop().value)
-    try:
-        body = compile(tree, filename, 'exec', 0, True)
-        final = compile(last, filename, 'eval', 0, True) if last is not None else None
-    except (SyntaxError, ValueError) as error:
-        # Found by the compiler, not the parser: its line comes from the source, not from
-        # whatever file may be called main.py in the working folder.
-        _piston_session_syntax_error(error, source, True)
-    return body, final
-
-
 def _piston_session_uncaught(error, source, filename, runner_file):
     import linecache
     import sys
