@@ -388,7 +388,7 @@ export class ExecutionService {
       outputMaxBytes: this.engineOutputMaxBytes() ?? this.config.outputMaxBytes,
       resultFile: shared ? this.resultFiles.newPath() : null,
       filesDir: shared && !filesTravel ? (this.sessionFiles?.dir ?? this.config.files.dir) : null,
-      codeCache: shared ? this.resultFiles.codeCachePrefix() : null,
+      runnerCode: shared ? this.resultFiles.runnerCode() : null,
     });
   }
 

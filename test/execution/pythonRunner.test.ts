@@ -305,11 +305,20 @@ describe('Python runner: the program behaves as if run directly', () => {
 });
 
 describe('Python runner: its compiled code, kept for the next run', () => {
-  it('the first run keeps it, later runs in other job folders load it and behave the same', async () => {
+  const caches = () => harness.resultsFolder().filter((name) => name.includes('-cache-'));
+  const part = (name: string) => /-cache-([a-z]+)-/.exec(name)?.[1];
+
+  it('the first run keeps what it used, later runs in other job folders load it and behave the same', async () => {
     const first = await harness.run('1 + 1');
     expect(first.result).toBe(2);
-    const cached = harness.resultsFolder().filter((name) => name.startsWith('runner-'));
-    expect(cached).toHaveLength(1);
+    // The job folder is not /mnt/data, so the /mnt/data mapping was needed too.
+    expect(caches().map(part).sort()).toEqual(['runner', 'uploads']);
+    const sources = harness.resultsFolder().filter((name) => name.includes('-source-'));
+    expect(sources.map((name) => name.replace(/.*-source-/, '')).sort()).toEqual([
+      'rare.py',
+      'runner.py',
+      'uploads.py',
+    ]);
     for (const code of ["print('x')\n[3]", 'def f():\n    return 1 / 0\nf()']) {
       harness.nextJobFolder();
       const later = await harness.run(code);
@@ -323,12 +332,19 @@ describe('Python runner: its compiled code, kept for the next run', () => {
       }
       expect(later.jobFolderAfter).toEqual([]);
     }
-    expect(harness.resultsFolder().filter((name) => name.startsWith('runner-'))).toEqual(cached);
+    // The traceback needed the rare part: compiled once, kept beside the others.
+    expect(caches().map(part).sort()).toEqual(['rare', 'runner', 'uploads']);
+  });
+
+  it('the entry file carries no runner source when the runner files are at hand', async () => {
+    const run = await harness.run('1');
+    expect(run.result).toBe(1);
+    expect(harness.lastEntryBytes).toBeLessThan(4096);
   });
 
   it('a cache that is not code is compiled afresh', async () => {
     await harness.run('1');
-    const [cache] = harness.resultsFolder().filter((name) => name.startsWith('runner-'));
+    const [cache] = caches().filter((name) => part(name) === 'runner');
     const folder = readdirSync(path.join(harness.root, 'results'))[0] ?? '';
     writeFileSync(path.join(harness.root, 'results', folder, cache ?? ''), 'not marshal data');
     harness.nextJobFolder();

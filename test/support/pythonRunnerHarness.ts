@@ -46,6 +46,8 @@ export interface RunnerRun {
 export class RunnerHarness {
   readonly root: string;
   jobDir: string;
+  /** The size of the last run's entry file, as the engine would write it. */
+  lastEntryBytes = 0;
   private readonly resultFiles: ResultFiles;
 
   constructor() {
@@ -80,10 +82,11 @@ export class RunnerHarness {
       outputMaxBytes,
       resultFile: channel === 'file' ? (options.resultFile ?? this.resultFiles.newPath()) : null,
       filesDir: options.filesDir ?? null,
-      codeCache: channel === 'file' ? this.resultFiles.codeCachePrefix() : null,
+      runnerCode: channel === 'file' ? this.resultFiles.runnerCode() : null,
     });
     const runnerPath = path.join(this.jobDir, program.file.name);
     writeFileSync(runnerPath, program.file.content);
+    this.lastEntryBytes = Buffer.byteLength(program.file.content);
     const child = spawnSync(
       options.python ?? defaultPython(),
       [...(options.pythonOptions ?? []), program.file.name, ...(options.args ?? [])],

@@ -13,6 +13,7 @@ export {
   runnerApplies,
   wrapPythonCode,
   type PythonRunnerProgram,
+  type RunnerCodeFiles,
   type RunnerOptions,
 } from './program';
 export { ResultFiles } from './resultFiles';

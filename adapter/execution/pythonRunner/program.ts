@@ -15,17 +15,29 @@ const STDOUT_RESULT_MAX_CHARS = 64 * 1024;
 /** Results in a file cost the program nothing: room for a chart's PNG, not for a data dump. */
 export const FILE_RESULT_MAX_CHARS = 1024 * 1024;
 
+/** The runner's parts by the name runner_boot.py loads them under. */
+export const RUNNER_PARTS: Readonly<Record<string, string>> = {
+  runner: RUNNER_PY,
+  rare: RUNNER_RARE_PY,
+  uploads: RUNNER_UPLOADS_PY,
+};
+
 /**
- * The runner's code as strings: a string costs the tokenizer next to nothing; it is compiled
- * once per Python where there is a cache (runner_boot.py), and its rare parts only when
- * needed (runner.py, _piston_session_load). The same for every execution: quoted once.
+ * For a remote engine the parts travel in the entry file, as strings: a string costs the
+ * tokenizer next to nothing, and only the parts a run needs are compiled (runner_boot.py).
+ * The same for every execution: quoted once.
  */
-const RUNNER_DEFINITIONS = [
-  RUNNER_BOOT_PY,
-  `_PISTON_SESSION_RUNNER = ${pythonString(RUNNER_PY)}`,
-  `_PISTON_SESSION_RARE = ${pythonString(RUNNER_RARE_PY)}`,
-  `_PISTON_SESSION_UPLOADS = ${pythonString(RUNNER_UPLOADS_PY)}`,
-].join('\n');
+const INLINE_PARTS = `{${Object.entries(RUNNER_PARTS)
+  .map(([part, source]) => `${pythonString(part)}: ${pythonString(source)}`)
+  .join(', ')}}`;
+
+/** Where jobs on the adapter's file system find the runner (see ResultFiles.runnerCode). */
+export interface RunnerCodeFiles {
+  /** Name prefix of each part's compiled code, kept by the first run of each Python. */
+  cachePrefix: string;
+  /** Name prefix of each part's source (`<prefix><part>.py`), written by the adapter. */
+  sourcePrefix: string;
+}
 
 export interface RunnerOptions {
   /** The engine's output limit per stream: a result on stdout must leave the program room. */
@@ -41,10 +53,11 @@ export interface RunnerOptions {
    */
   filesDir: string | null;
   /**
-   * Where jobs may keep the runner's compiled code for the next run (a name prefix in the
-   * results folder, see resultFiles.ts), or null: compiled on every run.
+   * Where jobs find the runner's code and keep it compiled for the next run (the results
+   * folder, see resultFiles.ts), or null: it travels in the entry file and is compiled on
+   * every run.
    */
-  codeCache: string | null;
+  runnerCode: RunnerCodeFiles | null;
 }
 
 export interface PythonRunnerProgram {
@@ -74,6 +87,7 @@ export function resultMaxChars(options: RunnerOptions): number {
  */
 export function wrapPythonCode(code: string, options: RunnerOptions): PythonRunnerProgram {
   const nonce = randomBytes(16).toString('hex');
+  const { runnerCode } = options;
   const call = [
     pythonString(code.replace(/^\uFEFF/, '')),
     pythonString(USER_CODE_NAME),
@@ -86,8 +100,11 @@ export function wrapPythonCode(code: string, options: RunnerOptions): PythonRunn
     file: {
       name: RUNNER_FILE_NAME,
       content: [
-        RUNNER_DEFINITIONS,
-        `exec(_piston_session_boot(${pythonStringOrNone(options.codeCache)}), globals())`,
+        RUNNER_BOOT_PY,
+        `_PISTON_SESSION_CACHE = ${pythonStringOrNone(runnerCode?.cachePrefix ?? null)}`,
+        `_PISTON_SESSION_SOURCES = ${runnerCode === null ? INLINE_PARTS : '{}'}`,
+        `_PISTON_SESSION_SOURCE_FILES = ${pythonStringOrNone(runnerCode?.sourcePrefix ?? null)}`,
+        "exec(_piston_session_code('runner'), globals())",
         `_piston_session_main(${call})`,
         '',
       ].join('\n'),

@@ -8,10 +8,12 @@ import {
   readFileSync,
   rmSync,
   unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeProcessFolder } from '../../files/processFolders';
+import { RUNNER_PARTS, type RunnerCodeFiles } from './program';
 import type { ResultFileContent } from './runnerResult';
 
 /**
@@ -27,6 +29,7 @@ import type { ResultFileContent } from './runnerResult';
  */
 export class ResultFiles {
   private folder: string | null = null;
+  private code: RunnerCodeFiles | null = null;
   /** Random per adapter process, so no job can plant a cache before the first run. */
   private readonly cacheName = `runner-${randomBytes(8).toString('hex')}-`;
 
@@ -42,14 +45,29 @@ export class ResultFiles {
   }
 
   /**
-   * Where jobs keep the runner's compiled code, one file per Python (runner_boot.py adds the
-   * interpreter's tag). Like a .pyc it is trusted as the code it was compiled from; the only
-   * job that could rewrite it is one running as the uid that created it, with code that dug
-   * the name out of the runner's frames: this session's own code, which can as well leave a
-   * module in the session folder that later runs import.
+   * Where jobs find the runner: its parts' sources, written here once by the adapter (0644,
+   * the adapter's: no job can change or replace them in this sticky folder), and the compiled
+   * code the first run of each Python keeps (runner_boot.py adds the part and the
+   * interpreter's tag). Like a .pyc the compiled code is trusted as what it was compiled
+   * from; the only job that could rewrite it is one running as the uid that created it, with
+   * code that dug the name out of the runner's frames: this session's own code, which can as
+   * well leave a module in the session folder that later runs import.
    */
-  codeCachePrefix(): string {
-    return path.join(this.ensureFolder(), this.cacheName);
+  runnerCode(): RunnerCodeFiles {
+    if (this.code === null) {
+      const folder = this.ensureFolder();
+      const code = {
+        cachePrefix: path.join(folder, `${this.cacheName}cache-`),
+        sourcePrefix: path.join(folder, `${this.cacheName}source-`),
+      };
+      for (const [part, source] of Object.entries(RUNNER_PARTS)) {
+        const file = `${code.sourcePrefix}${part}.py`;
+        writeFileSync(file, source, { flag: 'wx' });
+        chmodSync(file, 0o644); // whatever the umask: every job's uid reads it
+      }
+      this.code = code;
+    }
+    return this.code;
   }
 
   /**
@@ -99,6 +117,7 @@ export class ResultFiles {
   close(): void {
     if (this.folder !== null) rmSync(this.folder, { recursive: true, force: true });
     this.folder = null;
+    this.code = null;
   }
 
   private ensureFolder(): string {

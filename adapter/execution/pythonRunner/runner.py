@@ -1,5 +1,5 @@
-# The Python result runner. program.ts sends this file as the job's entry file, followed by
-# runner_rare.py and runner_uploads.py as strings and one line that calls _piston_session_main
+# The Python result runner. runner_boot.py loads it (and, when needed, runner_rare.py and
+# runner_uploads.py) into the job's entry file, whose last line calls _piston_session_main
 # with the execution's code and settings: this file itself only defines functions. See
 # README.md ("How Python results work") for what it is for.
 #
@@ -44,7 +44,7 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
             notes.append('the session folder %s could not be entered (%s): the code ran in '
                          'the job folder' % (files_dir, error.strerror or error))
     if work_dir != '/mnt/data':
-        _piston_session_load(_PISTON_SESSION_UPLOADS, '_piston_session_map_uploads')(
+        _piston_session_load('uploads', '_piston_session_map_uploads')(
             work_dir)
 
     sys.argv[0] = filename
@@ -64,7 +64,7 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
     try:
         tree = compile(source, filename, 'exec', 0x400, True)  # 0x400: ast.PyCF_ONLY_AST
     except (SyntaxError, ValueError) as error:
-        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_syntax_error')(
+        _piston_session_load('rare', '_piston_session_syntax_error')(
             error, source, False)
     last = None
     if tree.body and isinstance(tree.body[-1], _ast.Expr):
@@ -75,7 +75,7 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
     except (SyntaxError, ValueError) as error:
         # Found by the compiler, not the parser: its line comes from the source, not from
         # whatever file may be called main.py in the working folder.
-        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_syntax_error')(
+        _piston_session_load('rare', '_piston_session_syntax_error')(
             error, source, True)
 
     try:
@@ -84,7 +84,7 @@ def _piston_session_main(source, filename, nonce, result_path, files_dir, result
     except SystemExit:
         raise
     except BaseException as error:
-        _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_uncaught')(
+        _piston_session_load('rare', '_piston_session_uncaught')(
             error, source, filename, runner_file)
 
     payload = _piston_session_encode(value, result_max, notes)
@@ -153,7 +153,7 @@ def _piston_session_encode(value, result_max, notes):
               and '"' not in value and '\\' not in value):
             text = '"' + value + '"'
         if text is None or len(text) > result_max:
-            text = _piston_session_load(_PISTON_SESSION_RARE, '_piston_session_encode_other')(
+            text = _piston_session_load('rare', '_piston_session_encode_other')(
                 value, result_max, notes)
     if text is None and not notes:
         return None
@@ -166,11 +166,11 @@ def _piston_session_encode(value, result_max, notes):
     return '{' + ', '.join(parts) + '}'
 
 
-def _piston_session_load(source, name):
-    # Code that only some runs need comes as a string (runner_rare.py: errors and unusual
-    # values; runner_uploads.py: /mnt/data paths elsewhere) and is compiled when first needed:
-    # compiling costs every run, used or not. It runs in this namespace, with these names.
+def _piston_session_load(part, name):
+    # Code that only some runs need is another part (runner_rare.py: errors and unusual
+    # values; runner_uploads.py: /mnt/data paths elsewhere), loaded when first needed:
+    # loading costs every run, used or not. It runs in this namespace, with these names.
     namespace = globals()
     if name not in namespace:
-        exec(compile(source, _piston_session_main.__code__.co_filename, 'exec'), namespace)
+        exec(_piston_session_code(part), namespace)
     return namespace[name]

@@ -1,7 +1,7 @@
 # The Python runner's rare paths: syntax errors, uncaught exceptions, values beyond the plain
-# ones. runner.py carries this file as a string and compiles it only when one of them happens
-# (see _piston_session_load there); it runs in runner.py's namespace, so names from there
-# (_piston_session_flush) are at hand. The same rules as runner.py.
+# ones. runner.py loads this part only when one of them happens (see _piston_session_load
+# there); it runs in runner.py's namespace, so names from there (_piston_session_flush) are at
+# hand. The same rules as runner.py.
 
 
 def _piston_session_syntax_error(error, source, from_compiler):

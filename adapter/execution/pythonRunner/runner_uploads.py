@@ -1,6 +1,6 @@
 # The Python runner's /mnt/data mapping, for code that works anywhere but in /mnt/data itself.
-# runner.py carries this file as a string and compiles it only then (see _piston_session_load
-# there). The same rules as runner.py.
+# runner.py loads this part only then (see _piston_session_load there). The same rules as
+# runner.py.
 
 
 def _piston_session_map_uploads(folder):
