@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import semver from 'semver';
 import type { PistonRuntime } from '../../piston/types';
 import { RUNNER_BOOT_PY, RUNNER_PY, RUNNER_RARE_PY, RUNNER_UPLOADS_PY } from './runnerPy';
+import { randomHex } from './randomHex';
 
 /** The runner's file name: hidden names are refused for uploads, so it never clashes. */
 export const RUNNER_FILE_NAME = '.session_runner.py';
@@ -86,7 +86,7 @@ export function resultMaxChars(options: RunnerOptions): number {
  * the runner unlinks its own file before the code starts.
  */
 export function wrapPythonCode(code: string, options: RunnerOptions): PythonRunnerProgram {
-  const nonce = randomBytes(16).toString('hex');
+  const nonce = randomHex(16);
   const { runnerCode } = options;
   const call = [
     pythonString(code.replace(/^\uFEFF/, '')),

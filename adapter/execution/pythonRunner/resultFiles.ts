@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
   constants,
   fstatSync,
+  lstatSync,
   openSync,
   readFileSync,
   rmSync,
@@ -15,6 +15,7 @@ import path from 'node:path';
 import { makeProcessFolder } from '../../files/processFolders';
 import { RUNNER_PARTS, type RunnerCodeFiles } from './program';
 import type { ResultFileContent } from './runnerResult';
+import { randomHex } from './randomHex';
 
 /**
  * Where the runner leaves its result when the engine's jobs run on this file system: out of
@@ -31,7 +32,7 @@ export class ResultFiles {
   private folder: string | null = null;
   private code: RunnerCodeFiles | null = null;
   /** Random per adapter process, so no job can plant a cache before the first run. */
-  private readonly cacheName = `runner-${randomBytes(8).toString('hex')}-`;
+  private readonly cacheName = `runner-${randomHex(8)}-`;
 
   constructor(
     private readonly parent: string = os.tmpdir(),
@@ -41,7 +42,7 @@ export class ResultFiles {
 
   /** A fresh path for one execution's result. */
   newPath(): string {
-    return path.join(this.ensureFolder(), `${randomBytes(16).toString('hex')}.json`);
+    return path.join(this.ensureFolder(), `${randomHex(16)}.json`);
   }
 
   /**
@@ -77,6 +78,9 @@ export class ResultFiles {
    * this runs for every Python execution.
    */
   take(file: string): ResultFileContent {
+    // Most runs leave no file (print(1) has no value): found missing without the cost of a
+    // thrown ENOENT, stack and all. open with O_NOFOLLOW still decides the rest.
+    if (lstatSync(file, { throwIfNoEntry: false }) === undefined) return { kind: 'missing' };
     let fd;
     try {
       fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
