@@ -284,7 +284,7 @@ export const ERROR_TABLE = {
     message: (p) => `the engine failed with status ${p.engineStatus}: ${p.message}`,
     details: (p) => ({ engineStatus: p.engineStatus }),
   }),
-  engine_empty_error: row<{ engineStatus: number }>({
+  engine_empty_error: row<{ engineStatus: number; execute: boolean }>({
     // Only through the passthrough, which keeps the engine's status (Piston's is 500): the
     // adapter's own routes refuse those requests before the engine.
     status: 500,
@@ -292,9 +292,12 @@ export const ERROR_TABLE = {
     summary:
       'through /api/v2/*: the engine answered an error with an empty body (its status is kept)',
     message: (p) =>
-      `the engine answered ${p.engineStatus} with an empty body. Piston v3 does this when it ` +
-      "cannot set the job up: a file name it cannot write ('.', '..', a path out of the job " +
-      "folder, a trailing '/'), or a NUL byte in args. Check the request's files and args",
+      `the engine answered ${p.engineStatus} with an empty body` +
+      (p.execute
+        ? '. Piston v3 does this when it cannot set the job up: a file name it cannot write ' +
+          "('.', '..', a path out of the job folder, a trailing '/'), or a NUL byte in args. " +
+          "Check the request's files and args"
+        : ', and says why only in its log'),
     details: (p) => ({ engineStatus: p.engineStatus }),
   }),
 

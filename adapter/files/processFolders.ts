@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -28,8 +28,14 @@ function sweepAbandonedFolders(prefix: string, parent: string): void {
     if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processExists(pid)) {
       continue;
     }
+    const full = path.join(parent, name);
+    // Only a real folder of this user's: a job's uid (real Piston runs jobs as 1001..1500 with
+    // /tmp shared) can make an entry with this name, and the adapter is root in the image. A
+    // tree a job owns and still runs in could swap a subfolder for a link while rm walks it.
+    const stats = lstatSync(full, { throwIfNoEntry: false });
+    if (stats === undefined || !stats.isDirectory() || stats.uid !== process.getuid?.()) continue;
     try {
-      rmSync(path.join(parent, name), { recursive: true, force: true });
+      rmSync(full, { recursive: true, force: true });
     } catch {
       // Another user's, or going as we look: not ours to insist on.
     }

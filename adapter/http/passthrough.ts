@@ -96,19 +96,24 @@ export function passthrough(options: PassthroughOptions): {
         const slot = heldSlots.get(res as Response);
         if (slot !== undefined) holdUntilEngineDone(slot, proxyReq, req, options.engineTimeoutMs);
       },
-      proxyRes: (proxyRes, _req, res) => {
-        res.setHeader('x-served-by', `${SERVED_BY} (passthrough from engine)`);
+      proxyRes: (proxyRes, req, res) => {
         const status = proxyRes.statusCode ?? 0;
         if (status >= 400 && proxyRes.headers['content-length'] === '0') {
           // Piston's empty 500s say nothing; answered here, http-proxy sees the response
           // finished and neither copies the engine's headers nor pipes its (empty) body.
+          // The body is the adapter's, so it says it served it.
           proxyRes.resume();
+          res.setHeader('x-served-by', SERVED_BY);
+          const execute =
+            req.method === 'POST' && isExecutePath((req.url ?? '').split('?')[0] ?? '');
           sendError(
             res,
-            errors.engine_empty_error({ engineStatus: status }, { status }),
+            errors.engine_empty_error({ engineStatus: status, execute }, { status }),
             options.stats,
           );
+          return;
         }
+        res.setHeader('x-served-by', `${SERVED_BY} (passthrough from engine)`);
       },
       error: (error, req, res) => {
         const code = (error as { code?: string }).code ?? 'EPROXY';

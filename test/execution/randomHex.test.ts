@@ -13,7 +13,9 @@ describe('randomHex', () => {
     expect(randomHex(8)).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('refuses more than a pool at once', () => {
+  it('refuses more than a pool at once, and counts that are not a positive integer', () => {
     expect(() => randomHex(4097)).toThrow(RangeError);
+    // A count that would move the pool's mark backwards would hand out bytes twice.
+    for (const bad of [0, -16, 1.5]) expect(() => randomHex(bad)).toThrow(RangeError);
   });
 });

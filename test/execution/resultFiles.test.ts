@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ResultFiles } from '../../adapter/execution/pythonRunner/resultFiles';
@@ -40,6 +41,32 @@ describe('ResultFiles', () => {
     writeFileSync(result, 'x'.repeat(11));
     const taken = files.take(result);
     expect(taken).toMatchObject({ kind: 'unreadable' });
+    expect(existsSync(result)).toBe(false);
+    files.close();
+  });
+});
+
+describe('ResultFiles, what a job may plant at its result path', () => {
+  let parent: string;
+  beforeEach(() => {
+    parent = mkdtempSync(path.join(os.tmpdir(), 'psa-result-plant-'));
+  });
+  afterEach(() => rmSync(parent, { recursive: true, force: true }));
+
+  it('a FIFO is unreadable at once, not an open() that waits for a writer', () => {
+    const files = new ResultFiles(parent);
+    const result = files.newPath();
+    expect(spawnSync('mkfifo', [result]).status).toBe(0);
+    expect(files.take(result)).toMatchObject({ kind: 'unreadable' });
+    expect(existsSync(result)).toBe(false);
+    files.close();
+  });
+
+  it('a link is unreadable and removed', () => {
+    const files = new ResultFiles(parent);
+    const result = files.newPath();
+    symlinkSync('/etc/hostname', result);
+    expect(files.take(result)).toMatchObject({ kind: 'unreadable' });
     expect(existsSync(result)).toBe(false);
     files.close();
   });

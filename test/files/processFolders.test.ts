@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeProcessFolder } from '../../adapter/files/processFolders';
@@ -44,5 +52,25 @@ describe('makeProcessFolder', () => {
     expect(readdirSync(parent).sort()).toEqual(
       [path.basename(first), path.basename(second)].sort(),
     );
+  });
+
+  it('leaves an entry with the name that is a link, or not a folder', () => {
+    const target = mkdtempSync(path.join(os.tmpdir(), 'psa-process-folders-target-'));
+    writeFileSync(path.join(target, 'keep'), 'x');
+    symlinkSync(target, path.join(parent, `psa-test-${deadPid()}-link`));
+    writeFileSync(path.join(parent, `psa-test-${deadPid()}-file`), 'x');
+    makeProcessFolder('psa-test-', parent);
+    expect(readdirSync(parent)).toHaveLength(3);
+    expect(readdirSync(target)).toEqual(['keep']);
+    rmSync(target, { recursive: true, force: true });
+  });
+
+  // Needs root to give a folder to another uid, as real Piston's jobs (1001..1500) own theirs.
+  (process.getuid?.() === 0 ? it : it.skip)("leaves another uid's folder of a dead pid", () => {
+    const theirs = path.join(parent, `psa-test-${deadPid()}-theirs`);
+    mkdirSync(theirs);
+    chownSync(theirs, 1001, 1001);
+    makeProcessFolder('psa-test-', parent);
+    expect(readdirSync(parent)).toContain(path.basename(theirs));
   });
 });

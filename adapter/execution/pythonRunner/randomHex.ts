@@ -10,7 +10,9 @@ const pool = Buffer.alloc(POOL_BYTES);
 let used = POOL_BYTES;
 
 export function randomHex(bytes: number): string {
-  if (bytes > POOL_BYTES) throw new RangeError(`at most ${POOL_BYTES} random bytes at once`);
+  if (!Number.isInteger(bytes) || bytes <= 0 || bytes > POOL_BYTES) {
+    throw new RangeError(`1 to ${POOL_BYTES} random bytes at once, not ${bytes}`);
+  }
   if (used + bytes > POOL_BYTES) {
     randomFillSync(pool);
     used = 0;

@@ -61,10 +61,19 @@ export class ResultFiles {
         cachePrefix: path.join(folder, `${this.cacheName}cache-`),
         sourcePrefix: path.join(folder, `${this.cacheName}source-`),
       };
-      for (const [part, source] of Object.entries(RUNNER_PARTS)) {
-        const file = `${code.sourcePrefix}${part}.py`;
-        writeFileSync(file, source, { flag: 'wx' });
-        chmodSync(file, 0o644); // whatever the umask: every job's uid reads it
+      const written: string[] = [];
+      try {
+        for (const [part, source] of Object.entries(RUNNER_PARTS)) {
+          const file = `${code.sourcePrefix}${part}.py`;
+          writeFileSync(file, source, { flag: 'wx' });
+          written.push(file);
+          chmodSync(file, 0o644); // whatever the umask: every job's uid reads it
+        }
+      } catch (error) {
+        // A failure (ENOSPC) must not leave a part behind: 'wx' would refuse it on every
+        // later call, and every later Python execution with it.
+        for (const file of written) this.discard(file);
+        throw error;
       }
       this.code = code;
     }
@@ -80,19 +89,31 @@ export class ResultFiles {
   take(file: string): ResultFileContent {
     // Most runs leave no file (print(1) has no value): found missing without the cost of a
     // thrown ENOENT, stack and all. open with O_NOFOLLOW still decides the rest.
-    if (lstatSync(file, { throwIfNoEntry: false }) === undefined) return { kind: 'missing' };
+    try {
+      if (lstatSync(file, { throwIfNoEntry: false }) === undefined) return { kind: 'missing' };
+    } catch (error) {
+      return { kind: 'unreadable', reason: `the result file could not be seen: ${message(error)}` };
+    }
     let fd;
     try {
-      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+      // O_NONBLOCK: a FIFO that code planted at its own result path (it can read the path
+      // from the runner's frame) must not block the event loop for ever in open().
+      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+      this.discard(file); // a planted link or socket: nothing later reads it
       return {
         kind: 'unreadable',
         reason: `the result file could not be opened: ${message(error)}`,
       };
     }
     try {
-      const { size } = fstatSync(fd);
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) {
+        // A FIFO (or a folder) is never the runner's: reading one could wait on a writer.
+        return { kind: 'unreadable', reason: 'the result path held something other than a file' };
+      }
+      const { size } = stats;
       if (size > this.maxBytes) {
         return {
           kind: 'unreadable',
