@@ -22,6 +22,7 @@ import {
   readRunnerOutput,
   ResultFiles,
   runnerApplies,
+  warmUpProgram,
   wrapPythonCode,
   type PythonRunnerProgram,
 } from './pythonRunner/index';
@@ -46,6 +47,16 @@ export interface SessionFileSource {
   /** After the job: what the code left; a notice when the folder is over its cap. */
   afterExecution(identifier: string | undefined): Promise<SessionFilesNotice | undefined>;
 }
+
+/** What one runner warm-up did: the parts now compiled in the cache, or why none. */
+export interface RunnerWarmUp {
+  runtime: string;
+  adopted: string[];
+  error?: string;
+}
+
+/** Warm-ups tried per Python: one that keeps failing leaves its jobs compiling. */
+const WARM_UP_ATTEMPTS = 3;
 
 /** How long an empty engine 500 waits for the engine's log line saying why. */
 const LOGGED_REASON_WAIT_MS = 250;
@@ -73,6 +84,13 @@ export class ExecutionService {
   readonly limits: EngineLimits;
   /** Told when a limit is learned from the engine, to log it (set by the app). */
   onLimitLearned?: (learned: LearnedLimit) => void;
+  /** Told how each runner warm-up went, to log it (set by the app). */
+  onRunnerWarmUp?: (result: RunnerWarmUp) => void;
+  /** Each Python's runner warm-up, by runtime (see warmUpRunner). */
+  private readonly warmUps = new Map<
+    string,
+    { attempts: number; running: boolean; done: boolean }
+  >();
   private readonly running = new Set<AbortController>();
   private generation: number;
   /** The Python runner's out-of-band results, when jobs share this file system. */
@@ -109,6 +127,18 @@ export class ExecutionService {
         : EngineLimits.launched(config.engine.launchedLimits);
     this.generation = engineState.snapshot().generation;
     engineState.on('change', this.onEngineChange);
+    if (
+      config.pythonResult &&
+      (sessionFiles?.shared ?? config.files.engineFilesystem === 'shared')
+    ) {
+      // At start, not in the first Python request: making the folder sweeps those that
+      // SIGKILLed adapters left, which may be large. A failure here is met again on first use.
+      try {
+        this.resultFiles.runnerCode();
+      } catch {
+        // The first Python execution says why.
+      }
+    }
   }
 
   inFlight(): number {
@@ -346,7 +376,9 @@ export class ExecutionService {
     // the session folder (only where none travel does the code work in FILES_DIR in place).
     const filesTravel = sessionFiles.length > 0 || input.files.length > 0;
     const runner =
-      withResult && runnerApplies(runtime) ? this.wrapPython(input.code, filesTravel) : null;
+      withResult && runnerApplies(runtime)
+        ? this.wrapPython(input.code, filesTravel, runtime)
+        : null;
     const entry = runner
       ? runner.file
       : { name: entryFileName(runtime.language), content: input.code };
@@ -382,14 +414,79 @@ export class ExecutionService {
    * band, in a file, and the session folder as their working folder; a remote engine's get
    * it on stdout and their files beside the code.
    */
-  private wrapPython(code: string, filesTravel: boolean): PythonRunnerProgram {
+  private wrapPython(
+    code: string,
+    filesTravel: boolean,
+    runtime: PistonRuntime,
+  ): PythonRunnerProgram {
     const shared = this.sessionFiles?.shared ?? this.config.files.engineFilesystem === 'shared';
+    if (shared) this.warmUpRunner(runtime);
     return wrapPythonCode(code, {
       outputMaxBytes: this.engineOutputMaxBytes() ?? this.config.outputMaxBytes,
       resultFile: shared ? this.resultFiles.newPath() : null,
       filesDir: shared && !filesTravel ? (this.sessionFiles?.dir ?? this.config.files.dir) : null,
       runnerCode: shared ? this.resultFiles.runnerCode() : null,
     });
+  }
+
+  /**
+   * Starts, beside the execution that asked for it, the job that compiles the runner with this
+   * Python for the cache (ResultFiles.adoptWarmUp): jobs run only compiled code the adapter
+   * owns. It takes an engine slot like any job; until it is done, jobs compile the runner.
+   */
+  private warmUpRunner(runtime: PistonRuntime): void {
+    const key = `${runtime.language}-${runtime.version}`;
+    let state = this.warmUps.get(key);
+    if (state === undefined) {
+      state = { attempts: 0, running: false, done: false };
+      this.warmUps.set(key, state);
+    }
+    if (state.done || state.running || state.attempts >= WARM_UP_ATTEMPTS) return;
+    state.running = true;
+    state.attempts += 1;
+    const current = state;
+    this.runWarmUp(runtime).then(
+      (adopted) => {
+        current.done = adopted.length > 0;
+        current.running = false;
+        this.onRunnerWarmUp?.({ runtime: key, adopted });
+      },
+      (error: unknown) => {
+        current.running = false;
+        const reason = error instanceof Error ? error.message : String(error);
+        this.onRunnerWarmUp?.({ runtime: key, adopted: [], error: reason });
+      },
+    );
+  }
+
+  private async runWarmUp(runtime: PistonRuntime): Promise<string[]> {
+    const outPrefix = this.resultFiles.warmUpPrefix();
+    const { ms } = this.runTimeout(undefined);
+    const body = JSON.stringify({
+      language: runtime.language,
+      version: runtime.version,
+      files: [warmUpProgram(this.resultFiles.runnerCode(), outPrefix)],
+      run_timeout: ms,
+    });
+    const controller = new AbortController();
+    this.running.add(controller);
+    let succeeded = false;
+    try {
+      const release = await this.gate.admit(controller.signal);
+      try {
+        const response = await this.callEngine(body, ms, controller.signal);
+        succeeded = response.run?.code === 0;
+        if (!succeeded) {
+          throw new Error(`the warm-up job ended with ${JSON.stringify(response.run ?? null)}`);
+        }
+      } finally {
+        release();
+      }
+    } finally {
+      this.running.delete(controller);
+      if (!succeeded) this.resultFiles.adoptWarmUp(outPrefix, false);
+    }
+    return this.resultFiles.adoptWarmUp(outPrefix, true);
   }
 
   /**

@@ -90,6 +90,11 @@ export function createApp(deps: AppDependencies): AdapterApp {
       { limit: learned.name, value: learned.value, engineUrl: config.engine.url },
       'engine refused a request past its own limit; limit learned, request retried within it',
     );
+  service.onRunnerWarmUp = ({ runtime, adopted, error }) => {
+    if (error === undefined)
+      logger.info({ runtime, adopted }, 'Python runner compiled for the cache');
+    else logger.warn({ runtime, err: error }, 'Python runner warm-up failed: jobs compile it');
+  };
   const proxy = passthrough({
     engineUrl: config.engine.url,
     allowPackageManagement: config.allowPackageManagement,

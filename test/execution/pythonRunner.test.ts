@@ -1,7 +1,13 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chownSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RUNNER_FILE_NAME, runnerApplies } from '../../adapter/execution/pythonRunner/index';
-import { installedPythons, RunnerHarness, type Channel } from '../support/pythonRunnerHarness';
+import {
+  defaultPython,
+  installedPythons,
+  RunnerHarness,
+  type Channel,
+} from '../support/pythonRunnerHarness';
 
 const installedPythonList = [...installedPythons()];
 
@@ -304,36 +310,42 @@ describe('Python runner: the program behaves as if run directly', () => {
   });
 });
 
-describe('Python runner: its compiled code, kept for the next run', () => {
+describe('Python runner: its compiled code, kept by the adapter', () => {
   const caches = () => harness.resultsFolder().filter((name) => name.includes('-cache-'));
   const part = (name: string) => /-cache-([a-z]+)-/.exec(name)?.[1];
 
-  it('the first run keeps what it used, later runs in other job folders load it and behave the same', async () => {
-    const first = await harness.run('1 + 1');
-    expect(first.result).toBe(2);
-    // The job folder is not /mnt/data, so the /mnt/data mapping was needed too.
-    expect(caches().map(part).sort()).toEqual(['runner', 'uploads']);
+  it('jobs compile it until the warm-up, then load the copies the adapter owns, and behave the same', async () => {
+    expect((await harness.run('1 + 1')).result).toBe(2);
+    // No job writes the cache: a job's file there would run in every later job.
+    expect(caches()).toEqual([]);
     const sources = harness.resultsFolder().filter((name) => name.includes('-source-'));
     expect(sources.map((name) => name.replace(/.*-source-/, '')).sort()).toEqual([
       'rare.py',
       'runner.py',
       'uploads.py',
     ]);
+    expect(
+      harness
+        .warmUp()
+        .map((name) => name.split('-')[0])
+        .sort(),
+    ).toEqual(['rare', 'runner', 'uploads']);
+    expect(caches().map(part).sort()).toEqual(['rare', 'runner', 'uploads']);
+    expect(harness.resultsFolder().filter((name) => name.includes('-incoming-'))).toEqual([]);
     for (const code of ["print('x')\n[3]", 'def f():\n    return 1 / 0\nf()']) {
       harness.nextJobFolder();
       const later = await harness.run(code);
       if (later.exitCode === 0) {
         expect(later).toMatchObject({ stdout: 'x\n', result: [3], stderr: '' });
       } else {
-        // Tracebacks still hide the runner, though its code was compiled in another folder.
+        // Tracebacks still hide the runner, compiled in the warm-up's folder.
         expect(later.stderr).toMatch(/^Traceback[^]*File "main.py", line 3[^]*ZeroDivisionError/);
         expect(later.stderr).not.toContain('_piston_session');
+        expect(later.stderr).not.toContain('piston-session-runner');
         expect(later.stderr).not.toContain('.session_runner.py');
       }
       expect(later.jobFolderAfter).toEqual([]);
     }
-    // The traceback needed the rare part: compiled once, kept beside the others.
-    expect(caches().map(part).sort()).toEqual(['rare', 'runner', 'uploads']);
   });
 
   it('the entry file carries no runner source when the runner files are at hand', async () => {
@@ -343,13 +355,50 @@ describe('Python runner: its compiled code, kept for the next run', () => {
   });
 
   it('a cache that is not code is compiled afresh', async () => {
-    await harness.run('1');
+    harness.warmUp();
     const [cache] = caches().filter((name) => part(name) === 'runner');
     const folder = readdirSync(path.join(harness.root, 'results'))[0] ?? '';
     writeFileSync(path.join(harness.root, 'results', folder, cache ?? ''), 'not marshal data');
-    harness.nextJobFolder();
     expect((await harness.run('5')).result).toBe(5);
   });
+
+  // A job's uid may create any name in the results folder, and code can read the cache's
+  // prefix from the runner's frames: what it plants must never run in a later job.
+  const asRoot = process.getuid?.() === 0;
+  (asRoot ? it : it.skip)(
+    'compiled code planted under a cache name runs only if the adapter owns it (needs root)',
+    async () => {
+      const python = defaultPython();
+      const plant = (owner: number) => {
+        const planted = spawnSync(
+          python,
+          [
+            '-c',
+            [
+              'import marshal, sys',
+              "path = '%srare-%s-%x' % (sys.argv[1], sys.implementation.cache_tag, sys.hexversion)",
+              "open(path, 'wb').write(marshal.dumps(compile('print(\"PLANTED\")', 'x', 'exec')))",
+              'print(path)',
+            ].join('\n'),
+            harness.cachePrefix(),
+          ],
+          { encoding: 'utf8' },
+        );
+        const file = planted.stdout.trim();
+        chownSync(file, owner, owner);
+        return file;
+      };
+      const failing = 'def f():\n    return 1 / 0\nf()';
+      const file = plant(4321);
+      const ignored = await harness.run(failing, { python });
+      expect(ignored.stdout).not.toContain('PLANTED');
+      expect(ignored.stderr).toContain('ZeroDivisionError');
+      // The same file as the adapter's own is run: the check above is what stops it.
+      chownSync(file, 0, 0);
+      harness.nextJobFolder();
+      expect((await harness.run(failing, { python })).stdout).toContain('PLANTED');
+    },
+  );
 });
 
 describe('Python runner: where files are', () => {

@@ -168,6 +168,30 @@ describeEngines('$name, ENGINE_FILESYSTEM=$filesystem', ({ command, filesystem }
     }
   });
 
+  it('the adapter compiles the runner for its cache in a job of its own (shared only)', async () => {
+    expect((await execute(adapter, '6 * 7')).result).toBe(42);
+    if (!shared) {
+      // Nothing to keep where jobs do not share the adapter's folder.
+      expect(adapter.logs.some((line) => line.msg === 'Python runner compiled for the cache')).toBe(
+        false,
+      );
+      return;
+    }
+    const line = await adapter.waitForMessage('Python runner compiled for the cache', {
+      timeoutMs: PROCESS_DEADLINE_MS,
+    });
+    expect((line.adopted as string[]).map((name) => name.split('-')[0]).sort()).toEqual([
+      'rare',
+      'runner',
+      'uploads',
+    ]);
+    // Jobs run from the adapter's copies now, errors (the rare part) included.
+    expect((await execute(adapter, '6 * 7')).result).toBe(42);
+    const failed = await execute(adapter, 'def f():\n    return 1 / 0\nf()');
+    expect(failed.stderr).toMatch(/^Traceback[^]*File "main.py", line 3[^]*ZeroDivisionError/);
+    expect(failed.stderr).not.toContain('piston-session-runner');
+  });
+
   it('stdin reaches descriptor 0 untouched', async () => {
     const reply = await execute(adapter, 'import os\nos.read(0, 100).decode()', 'line');
     expect(reply).toMatchObject({ status: 'Success', result: 'line\n', stdout: '' });

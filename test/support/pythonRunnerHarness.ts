@@ -5,6 +5,7 @@ import path from 'node:path';
 import {
   readRunnerOutput,
   ResultFiles,
+  warmUpProgram,
   wrapPythonCode,
 } from '../../adapter/execution/pythonRunner/index';
 
@@ -68,6 +69,25 @@ export class RunnerHarness {
     return readdirSync(path.join(this.root, 'results')).flatMap((folder) =>
       readdirSync(path.join(this.root, 'results', folder)),
     );
+  }
+
+  /** The cache's name prefix for each part's compiled code (see ResultFiles.runnerCode). */
+  cachePrefix(): string {
+    return this.resultFiles.runnerCode().cachePrefix;
+  }
+
+  /**
+   * The adapter's warm-up job for this Python, run as the engine would, then adopted into
+   * the cache as the adapter's own files. Returns what was adopted.
+   */
+  warmUp(python: string = defaultPython()): string[] {
+    const outPrefix = this.resultFiles.warmUpPrefix();
+    const program = warmUpProgram(this.resultFiles.runnerCode(), outPrefix);
+    const jobDir = mkdtempSync(path.join(this.root, 'warm-'));
+    writeFileSync(path.join(jobDir, program.name), program.content);
+    const child = spawnSync(python, [program.name], { cwd: jobDir, encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`warm-up failed: ${child.stderr}`);
+    return this.resultFiles.adoptWarmUp(outPrefix, true);
   }
 
   /** A file beside the code, as the engine writes the files that travel with a job. */

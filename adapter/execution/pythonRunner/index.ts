@@ -11,6 +11,7 @@ export {
   USER_CODE_NAME,
   resultMaxChars,
   runnerApplies,
+  warmUpProgram,
   wrapPythonCode,
   type PythonRunnerProgram,
   type RunnerCodeFiles,

@@ -37,6 +37,8 @@ export interface RunnerCodeFiles {
   cachePrefix: string;
   /** Name prefix of each part's source (`<prefix><part>.py`), written by the adapter. */
   sourcePrefix: string;
+  /** The uid whose cache files are run: the adapter's own (a job's uid may plant any name). */
+  cacheOwner: number;
 }
 
 export interface RunnerOptions {
@@ -100,10 +102,7 @@ export function wrapPythonCode(code: string, options: RunnerOptions): PythonRunn
     file: {
       name: RUNNER_FILE_NAME,
       content: [
-        RUNNER_BOOT_PY,
-        `_PISTON_SESSION_CACHE = ${pythonStringOrNone(runnerCode?.cachePrefix ?? null)}`,
-        `_PISTON_SESSION_SOURCES = ${runnerCode === null ? INLINE_PARTS : '{}'}`,
-        `_PISTON_SESSION_SOURCE_FILES = ${pythonStringOrNone(runnerCode?.sourcePrefix ?? null)}`,
+        ...bootLines(runnerCode, true),
         "exec(_piston_session_code('runner'), globals())",
         `_piston_session_main(${call})`,
         '',
@@ -111,6 +110,42 @@ export function wrapPythonCode(code: string, options: RunnerOptions): PythonRunn
     },
     nonce,
     resultFile: options.resultFile,
+  };
+}
+
+/**
+ * The boot code and the settings it reads (runner_boot.py): with runner files, the cache to
+ * load from (none for the warm-up, which compiles) and the sources' names; without, the
+ * sources themselves.
+ */
+function bootLines(runnerCode: RunnerCodeFiles | null, useCache: boolean): string[] {
+  const cache = useCache && runnerCode !== null ? runnerCode : null;
+  return [
+    RUNNER_BOOT_PY,
+    `_PISTON_SESSION_CACHE = ${pythonStringOrNone(cache?.cachePrefix ?? null)}`,
+    `_PISTON_SESSION_CACHE_OWNER = ${cache === null ? 'None' : String(cache.cacheOwner)}`,
+    `_PISTON_SESSION_SOURCES = ${runnerCode === null ? INLINE_PARTS : '{}'}`,
+    `_PISTON_SESSION_SOURCE_FILES = ${pythonStringOrNone(runnerCode?.sourcePrefix ?? null)}`,
+  ];
+}
+
+/**
+ * The adapter's warm-up job for one Python: it compiles every part of the runner and writes
+ * each to `<outPrefix><part>-<tag>`, for the adapter to copy into its cache as its own
+ * (ResultFiles.adoptWarmUp). No user code runs in it, and outPrefix is known to it alone.
+ */
+export function warmUpProgram(
+  runnerCode: RunnerCodeFiles,
+  outPrefix: string,
+): { name: string; content: string } {
+  const parts = `[${Object.keys(RUNNER_PARTS).map(pythonString).join(', ')}]`;
+  return {
+    name: RUNNER_FILE_NAME,
+    content: [
+      ...bootLines(runnerCode, false),
+      `_piston_session_warm(${pythonString(outPrefix)}, ${parts})`,
+      '',
+    ].join('\n'),
   };
 }
 

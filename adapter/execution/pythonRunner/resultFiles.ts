@@ -5,6 +5,7 @@ import {
   fstatSync,
   lstatSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   unlinkSync,
@@ -47,12 +48,12 @@ export class ResultFiles {
 
   /**
    * Where jobs find the runner: its parts' sources, written here once by the adapter (0644,
-   * the adapter's: no job can change or replace them in this sticky folder), and the compiled
-   * code the first run of each Python keeps (runner_boot.py adds the part and the
-   * interpreter's tag). Like a .pyc the compiled code is trusted as what it was compiled
-   * from; the only job that could rewrite it is one running as the uid that created it, with
-   * code that dug the name out of the runner's frames: this session's own code, which can as
-   * well leave a module in the session folder that later runs import.
+   * the adapter's: no job can change or replace them in this sticky folder), and each part
+   * compiled by each Python (runner_boot.py adds the part and the interpreter's tag). Jobs
+   * run only compiled code the adapter owns: a job's uid may create a file of any name here,
+   * and code can dig the names out of the runner's frames, so a cache a job wrote would be
+   * one session's code running in every later job. The adapter's warm-up job compiles the
+   * parts (warmUpPrefix, adoptWarmUp); until then, and where it fails, jobs compile them.
    */
   runnerCode(): RunnerCodeFiles {
     if (this.code === null) {
@@ -60,6 +61,7 @@ export class ResultFiles {
       const code = {
         cachePrefix: path.join(folder, `${this.cacheName}cache-`),
         sourcePrefix: path.join(folder, `${this.cacheName}source-`),
+        cacheOwner: process.getuid?.() ?? 0,
       };
       const written: string[] = [];
       try {
@@ -80,6 +82,40 @@ export class ResultFiles {
     return this.code;
   }
 
+  /** Where one warm-up job leaves its compiled parts: a name only that job's source holds. */
+  warmUpPrefix(): string {
+    return path.join(this.ensureFolder(), `${this.cacheName}incoming-${randomHex(16)}-`);
+  }
+
+  /**
+   * Copies what a warm-up job compiled into the cache, as the adapter's own files (a copy,
+   * not a rename: the copy's owner is the adapter), and removes the job's; keep false: a
+   * failed job's are only removed. A name already in the cache is replaced: no job's file
+   * stays under it. Returns what was adopted: each part with its Python's tag.
+   */
+  adoptWarmUp(outPrefix: string, keep: boolean): string[] {
+    const folder = path.dirname(outPrefix);
+    const start = path.basename(outPrefix);
+    const { cachePrefix } = this.runnerCode();
+    const adopted: string[] = [];
+    for (const name of readdirSync(folder)) {
+      if (!name.startsWith(start)) continue;
+      const incoming = path.join(folder, name);
+      const content = this.takeBytes(incoming, WARM_UP_MAX_BYTES);
+      if (!keep || content.kind !== 'bytes') continue;
+      const cached = `${cachePrefix}${name.slice(start.length)}`;
+      this.discard(cached);
+      try {
+        writeFileSync(cached, content.bytes, { flag: 'wx' });
+        chmodSync(cached, 0o644);
+        adopted.push(name.slice(start.length));
+      } catch {
+        this.discard(cached); // ENOSPC and friends: jobs compile this part themselves
+      }
+    }
+    return adopted;
+  }
+
   /**
    * Reads the result and removes the file; called once the engine has answered. Synchronous:
    * on a local folder open, stat, read, close and unlink take microseconds, where each
@@ -87,6 +123,14 @@ export class ResultFiles {
    * this runs for every Python execution.
    */
   take(file: string): ResultFileContent {
+    const content = this.takeBytes(file, this.maxBytes);
+    return content.kind === 'bytes'
+      ? { kind: 'text', text: content.bytes.toString('utf8') }
+      : content;
+  }
+
+  /** A file's bytes, removed after: only a regular file, never through a link, bounded. */
+  private takeBytes(file: string, maxBytes: number): TakenBytes {
     // Most runs leave no file (print(1) has no value): found missing without the cost of a
     // thrown ENOENT, stack and all. open with O_NOFOLLOW still decides the rest.
     try {
@@ -114,13 +158,13 @@ export class ResultFiles {
         return { kind: 'unreadable', reason: 'the result path held something other than a file' };
       }
       const { size } = stats;
-      if (size > this.maxBytes) {
+      if (size > maxBytes) {
         return {
           kind: 'unreadable',
-          reason: `the result file held ${size} bytes, over the ${this.maxBytes} read at most`,
+          reason: `the result file held ${size} bytes, over the ${maxBytes} read at most`,
         };
       }
-      return { kind: 'text', text: readFileSync(fd, 'utf8') };
+      return { kind: 'bytes', bytes: readFileSync(fd) };
     } catch (error) {
       return { kind: 'unreadable', reason: `the result file could not be read: ${message(error)}` };
     } finally {
@@ -155,6 +199,11 @@ export class ResultFiles {
     return this.folder;
   }
 }
+
+/** A part's compiled code is tens of kB; more is not a warm-up's. */
+const WARM_UP_MAX_BYTES = 1024 * 1024;
+
+type TakenBytes = { kind: 'bytes'; bytes: Buffer } | Exclude<ResultFileContent, { kind: 'text' }>;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -1,51 +1,69 @@
 # The Python runner's entry. program.ts sends this file first in the job's entry file, then
-# the settings below it names (_PISTON_SESSION_CACHE, _PISTON_SESSION_SOURCES,
-# _PISTON_SESSION_SOURCE_FILES), then the two lines that load runner.py through
-# _piston_session_code and call _piston_session_main. The same rules as runner.py.
+# the settings below it names (_PISTON_SESSION_CACHE, _PISTON_SESSION_CACHE_OWNER,
+# _PISTON_SESSION_SOURCES, _PISTON_SESSION_SOURCE_FILES), then the lines that load runner.py
+# through _piston_session_code and call _piston_session_main (or, in the adapter's own
+# warm-up job, _piston_session_warm). The same rules as runner.py.
+
+# What every compiled part is called: the same whoever compiled it, so tracebacks can hide it.
+_PISTON_SESSION_CODE_NAME = '<piston-session-runner>'
 
 
 def _piston_session_code(part):
     # The compiled code of one part of the runner: 'runner' (runner.py) on every run, 'rare'
     # (runner_rare.py) and 'uploads' (runner_uploads.py) only when a run needs them.
     # Compiling costs a run more than running does. Where the adapter gives a cache (jobs on
-    # its file system: a name in its unlistable results folder), the first run of each Python
-    # keeps each part's compiled code there and later runs load it: marshal is built in and
-    # already loaded, as for any .pyc. A file that is not this Python's code fails to load and
-    # is compiled afresh. The source comes in this file (a remote engine) or from the files
-    # the adapter wrote beside the cache, which keeps this file, and every job, small.
+    # its file system), it keeps each part compiled by each Python in its results folder, as
+    # files of its own: its warm-up job compiled them (_piston_session_warm) and it copied them
+    # in. Any job's uid may create a file of any name in that folder, so a cache file is run
+    # only when the adapter owns it; anything else, or a file that is not this Python's code,
+    # means compiling afresh. The source comes in this file (a remote engine) or from the
+    # files the adapter wrote there, which keeps every job small.
     import marshal
     import os
     import sys
 
-    path = None
     if _PISTON_SESSION_CACHE is not None:
         path = '%s%s-%s-%x' % (_PISTON_SESSION_CACHE, part, sys.implementation.cache_tag,
                                sys.hexversion)
         try:
-            with open(path, 'rb') as cached:
-                return marshal.loads(cached.read())
-        except Exception:
-            pass
+            fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0)
+                         | getattr(os, 'O_NONBLOCK', 0))
+        except OSError:
+            fd = None
+        if fd is not None:
+            with open(fd, 'rb') as cached:
+                try:
+                    owner = os.fstat(fd)
+                    if (owner.st_uid == _PISTON_SESSION_CACHE_OWNER
+                            and owner.st_mode & 0o170000 == 0o100000):  # a regular file
+                        return marshal.loads(cached.read())
+                except Exception:
+                    pass
+    return compile(_piston_session_source(part), _PISTON_SESSION_CODE_NAME, 'exec')
+
+
+def _piston_session_source(part):
     source = _PISTON_SESSION_SOURCES.get(part)
     if source is None:
         with open('%s%s.py' % (_PISTON_SESSION_SOURCE_FILES, part), 'rb') as written:
             source = written.read()
-    code = compile(source, __file__, 'exec')
-    if path is not None:
-        # Written aside and renamed into place: a reader sees all of it or nothing.
-        temporary = '%s.%s' % (path, os.urandom(8).hex())
+    return source
+
+
+def _piston_session_warm(out_prefix, parts):
+    # The adapter's warm-up job, one per Python: no user code runs in it. Each part compiled
+    # by this Python goes to a name only this job's source held; the adapter then copies it
+    # into the cache as its own file, named with the tag this writes after the prefix.
+    import marshal
+    import os
+    import sys
+    for part in parts:
+        code = compile(_piston_session_source(part), _PISTON_SESSION_CODE_NAME, 'exec')
+        path = '%s%s-%s-%x' % (out_prefix, part, sys.implementation.cache_tag, sys.hexversion)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                data = marshal.dumps(code)
-                while data:
-                    data = data[os.write(fd, data):]
-            finally:
-                os.close(fd)
-            os.rename(temporary, path)
-        except OSError:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
-    return code
+            data = marshal.dumps(code)
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
