@@ -33,7 +33,7 @@ const INLINE_PARTS = `{${Object.entries(RUNNER_PARTS)
 
 /** Where jobs on the adapter's file system find the runner (see ResultFiles.runnerCode). */
 export interface RunnerCodeFiles {
-  /** Name prefix of each part's compiled code, kept by the first run of each Python. */
+  /** Name prefix of each part's compiled code, the adapter's own (see ResultFiles.adoptWarmUp). */
   cachePrefix: string;
   /** Name prefix of each part's source (`<prefix><part>.py`), written by the adapter. */
   sourcePrefix: string;
