@@ -72,6 +72,16 @@ export class AdmissionGate {
   }
 
   /**
+   * A slot now if one is free and nobody waits, else null, counting no refusal: for the
+   * adapter's own background jobs, which must never take a caller's turn.
+   */
+  tryAdmit(): Release | null {
+    if (this.inFlight >= this.limits.maxInFlight || this.waiting.size > 0) return null;
+    this.take();
+    return this.releaseOnce();
+  }
+
+  /**
    * Throws the 429 `admit` would give right now, holding nothing: a caller checks this before
    * the work of preparing an execution, so a refusal under overload costs next to nothing.
    */

@@ -21,6 +21,7 @@ import { assembleProgramFiles } from './programFiles';
 import {
   readRunnerOutput,
   ResultFiles,
+  RUNNER_PARTS,
   runnerApplies,
   warmUpProgram,
   wrapPythonCode,
@@ -100,6 +101,7 @@ export class ExecutionService {
     if (snapshot.generation !== this.generation) {
       this.generation = snapshot.generation;
       this.limits.forgetLearned();
+      for (const state of this.warmUps.values()) state.attempts = 0;
     }
     // A dead engine's sockets usually close at once, but a wedged one may not: abandon every
     // call so none hangs. Draining on shutdown ('stopping') must let them finish instead.
@@ -239,6 +241,8 @@ export class ExecutionService {
     } finally {
       release?.();
       this.running.delete(controller);
+      // After this execution's own turn: the warm-up never takes a caller's slot.
+      if (job.runner?.resultFile) this.warmUpRunner(runtime);
       // After the slot is given back. A job that failed or timed out may have written files
       // too: they must stay usable by the next job's uid and be counted. Bounded (see
       // folderSurvey); a failure is the next survey's to meet, never this answer's.
@@ -376,9 +380,7 @@ export class ExecutionService {
     // the session folder (only where none travel does the code work in FILES_DIR in place).
     const filesTravel = sessionFiles.length > 0 || input.files.length > 0;
     const runner =
-      withResult && runnerApplies(runtime)
-        ? this.wrapPython(input.code, filesTravel, runtime)
-        : null;
+      withResult && runnerApplies(runtime) ? this.wrapPython(input.code, filesTravel) : null;
     const entry = runner
       ? runner.file
       : { name: entryFileName(runtime.language), content: input.code };
@@ -414,13 +416,8 @@ export class ExecutionService {
    * band, in a file, and the session folder as their working folder; a remote engine's get
    * it on stdout and their files beside the code.
    */
-  private wrapPython(
-    code: string,
-    filesTravel: boolean,
-    runtime: PistonRuntime,
-  ): PythonRunnerProgram {
+  private wrapPython(code: string, filesTravel: boolean): PythonRunnerProgram {
     const shared = this.sessionFiles?.shared ?? this.config.files.engineFilesystem === 'shared';
-    if (shared) this.warmUpRunner(runtime);
     return wrapPythonCode(code, {
       outputMaxBytes: this.engineOutputMaxBytes() ?? this.config.outputMaxBytes,
       resultFile: shared ? this.resultFiles.newPath() : null,
@@ -430,9 +427,11 @@ export class ExecutionService {
   }
 
   /**
-   * Starts, beside the execution that asked for it, the job that compiles the runner with this
-   * Python for the cache (ResultFiles.adoptWarmUp): jobs run only compiled code the adapter
-   * owns. It takes an engine slot like any job; until it is done, jobs compile the runner.
+   * Runs, once per Python and in the background, the job that compiles the runner for the
+   * cache (ResultFiles.adoptWarmUp): jobs run only compiled code the adapter owns. It takes
+   * an engine slot only when one is free and nobody waits, and never counts as a refusal;
+   * until it is done, jobs compile the runner. Only a warm-up the engine ran and failed
+   * counts against its attempts; a new engine starts them again.
    */
   private warmUpRunner(runtime: PistonRuntime): void {
     const key = `${runtime.language}-${runtime.version}`;
@@ -442,16 +441,21 @@ export class ExecutionService {
       this.warmUps.set(key, state);
     }
     if (state.done || state.running || state.attempts >= WARM_UP_ATTEMPTS) return;
+    const release = this.gate.tryAdmit();
+    if (release === null) return;
     state.running = true;
-    state.attempts += 1;
     const current = state;
-    this.runWarmUp(runtime).then(
+    this.runWarmUp(runtime, release).then(
       (adopted) => {
-        current.done = adopted.length > 0;
+        current.done = adopted.length === Object.keys(RUNNER_PARTS).length;
+        if (!current.done) current.attempts += 1;
         current.running = false;
         this.onRunnerWarmUp?.({ runtime: key, adopted });
       },
       (error: unknown) => {
+        if (!(error instanceof EngineError && error.kind === 'connection_lost')) {
+          current.attempts += 1;
+        }
         current.running = false;
         const reason = error instanceof Error ? error.message : String(error);
         this.onRunnerWarmUp?.({ runtime: key, adopted: [], error: reason });
@@ -459,34 +463,45 @@ export class ExecutionService {
     );
   }
 
-  private async runWarmUp(runtime: PistonRuntime): Promise<string[]> {
-    const outPrefix = this.resultFiles.warmUpPrefix();
-    const { ms } = this.runTimeout(undefined);
-    const body = JSON.stringify({
-      language: runtime.language,
-      version: runtime.version,
-      files: [warmUpProgram(this.resultFiles.runnerCode(), outPrefix)],
-      run_timeout: ms,
-    });
+  private async runWarmUp(runtime: PistonRuntime, release: Release): Promise<string[]> {
     const controller = new AbortController();
     this.running.add(controller);
-    let succeeded = false;
+    let outPrefix: string | undefined;
+    let ms = 0;
     try {
-      const release = await this.gate.admit(controller.signal);
-      try {
-        const response = await this.callEngine(body, ms, controller.signal);
-        succeeded = response.run?.code === 0;
-        if (!succeeded) {
-          throw new Error(`the warm-up job ended with ${JSON.stringify(response.run ?? null)}`);
-        }
-      } finally {
-        release();
+      outPrefix = this.resultFiles.warmUpPrefix();
+      ms = this.runTimeout(undefined).ms;
+      const body = JSON.stringify({
+        language: runtime.language,
+        version: runtime.version,
+        files: [warmUpProgram(this.resultFiles.runnerCode(), outPrefix)],
+        run_timeout: ms,
+      });
+      const response = await this.callEngine(body, ms, controller.signal);
+      if (response.run?.code !== 0) {
+        throw new Error(`the warm-up job ended with ${JSON.stringify(response.run ?? null)}`);
       }
+      return this.resultFiles.adoptWarmUp(outPrefix, true);
+    } catch (error) {
+      if (outPrefix !== undefined) this.discardWarmUpLater(outPrefix, ms);
+      throw error;
     } finally {
+      release();
       this.running.delete(controller);
-      if (!succeeded) this.resultFiles.adoptWarmUp(outPrefix, false);
     }
-    return this.resultFiles.adoptWarmUp(outPrefix, true);
+  }
+
+  /** A failed warm-up's files, now and once its job must have ended (Piston runs it on). */
+  private discardWarmUpLater(outPrefix: string, runTimeoutMs: number): void {
+    const discard = () => {
+      try {
+        this.resultFiles.adoptWarmUp(outPrefix, false);
+      } catch {
+        // Gone with the folder.
+      }
+    };
+    discard();
+    setTimeout(discard, runTimeoutMs + this.config.engine.deadlineMarginMs).unref();
   }
 
   /**

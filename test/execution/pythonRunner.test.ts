@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chownSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RUNNER_FILE_NAME, runnerApplies } from '../../adapter/execution/pythonRunner/index';
 import {
@@ -311,15 +311,15 @@ describe('Python runner: the program behaves as if run directly', () => {
 });
 
 describe('Python runner: its compiled code, kept by the adapter', () => {
-  const caches = () => harness.resultsFolder().filter((name) => name.includes('-cache-'));
-  const part = (name: string) => /-cache-([a-z]+)-/.exec(name)?.[1];
+  const caches = () => harness.resultsFolder().filter((name) => name.startsWith('cache-'));
+  const part = (name: string) => /^cache-([a-z]+)-/.exec(name)?.[1];
 
   it('jobs compile it until the warm-up, then load the copies the adapter owns, and behave the same', async () => {
     expect((await harness.run('1 + 1')).result).toBe(2);
     // No job writes the cache: a job's file there would run in every later job.
     expect(caches()).toEqual([]);
-    const sources = harness.resultsFolder().filter((name) => name.includes('-source-'));
-    expect(sources.map((name) => name.replace(/.*-source-/, '')).sort()).toEqual([
+    const sources = harness.resultsFolder().filter((name) => name.startsWith('source-'));
+    expect(sources.map((name) => name.replace(/^source-/, '')).sort()).toEqual([
       'rare.py',
       'runner.py',
       'uploads.py',
@@ -331,7 +331,7 @@ describe('Python runner: its compiled code, kept by the adapter', () => {
         .sort(),
     ).toEqual(['rare', 'runner', 'uploads']);
     expect(caches().map(part).sort()).toEqual(['rare', 'runner', 'uploads']);
-    expect(harness.resultsFolder().filter((name) => name.includes('-incoming-'))).toEqual([]);
+    expect(harness.resultsFolder().filter((name) => name.startsWith('incoming-'))).toEqual([]);
     for (const code of ["print('x')\n[3]", 'def f():\n    return 1 / 0\nf()']) {
       harness.nextJobFolder();
       const later = await harness.run(code);
@@ -357,8 +357,7 @@ describe('Python runner: its compiled code, kept by the adapter', () => {
   it('a cache that is not code is compiled afresh', async () => {
     harness.warmUp();
     const [cache] = caches().filter((name) => part(name) === 'runner');
-    const folder = readdirSync(path.join(harness.root, 'results'))[0] ?? '';
-    writeFileSync(path.join(harness.root, 'results', folder, cache ?? ''), 'not marshal data');
+    writeFileSync(path.join(path.dirname(harness.cachePrefix()), cache ?? ''), 'not marshal data');
     expect((await harness.run('5')).result).toBe(5);
   });
 
@@ -397,6 +396,11 @@ describe('Python runner: its compiled code, kept by the adapter', () => {
       chownSync(file, 0, 0);
       harness.nextJobFolder();
       expect((await harness.run(failing, { python })).stdout).toContain('PLANTED');
+      // A second name for it (a hard link a job made) is not what the adapter put there.
+      const link = path.join(harness.root, 'second-name');
+      linkSync(file, link);
+      harness.nextJobFolder();
+      expect((await harness.run(failing, { python })).stdout).not.toContain('PLANTED');
     },
   );
 });

@@ -166,6 +166,27 @@ describe('admission gate', () => {
     await gateIdle(running);
   });
 
+  test("the runner warm-up (shared) never takes a caller's slot nor counts as a refusal", async () => {
+    const running = await start({
+      ENGINE_FILESYSTEM: 'shared',
+      PYTHON_RESULT: 'true',
+      MAX_IN_FLIGHT: '1',
+      QUEUE_MAX: '0',
+    });
+    // The first Python execution gets the only slot; the warm-up it starts comes after.
+    const first = await execute(running);
+    expect(first.status).toBe(200);
+    // The fake engine runs nothing, so the warm-up finds nothing to adopt: it went to the
+    // engine after the caller's job, in a slot of its own, and gave the slot back.
+    await waitFor(() => executesAtEngine() === 2, { what: 'the warm-up to reach the engine' });
+    const warmUp = engine.received.filter((r) => r.path.startsWith('/api/v2/execute'))[1];
+    expect(JSON.stringify(warmUp?.body)).toContain('_piston_session_warm');
+    await gateIdle(running);
+    expect(await gateOf(running)).toMatchObject({ rejectedQueueFull: 0, expiredInQueue: 0 });
+    // The next caller finds the slot free again.
+    expect((await execute(running)).status).toBe(200);
+  });
+
   describe('the slot comes back on every path', () => {
     const failures: [string, (running: Running) => Partial<FakeReply> | void, number][] = [
       ['engine error (500)', () => ({ status: 500, body: '', raw: true }), 502],

@@ -64,7 +64,7 @@ export class RunnerHarness {
     this.jobDir = mkdtempSync(path.join(this.root, 'job-'));
   }
 
-  /** Files in the results folder (results, compiled-code caches). */
+  /** Files in the results and runner folders (results, runner sources, compiled caches). */
   resultsFolder(): string[] {
     return readdirSync(path.join(this.root, 'results')).flatMap((folder) =>
       readdirSync(path.join(this.root, 'results', folder)),

@@ -8,6 +8,7 @@
 export {
   FILE_RESULT_MAX_CHARS,
   RUNNER_FILE_NAME,
+  RUNNER_PARTS,
   USER_CODE_NAME,
   resultMaxChars,
   runnerApplies,

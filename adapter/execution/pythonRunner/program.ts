@@ -31,6 +31,14 @@ const INLINE_PARTS = `{${Object.entries(RUNNER_PARTS)
   .map(([part, source]) => `${pythonString(part)}: ${pythonString(source)}`)
   .join(', ')}}`;
 
+/**
+ * The boot code as every job carries it: without its comment lines, which are for readers of
+ * runner_boot.py, not for each job's bytes.
+ */
+const BOOT_CODE = RUNNER_BOOT_PY.split('\n')
+  .filter((line) => !/^\s*#/.test(line))
+  .join('\n');
+
 /** Where jobs on the adapter's file system find the runner (see ResultFiles.runnerCode). */
 export interface RunnerCodeFiles {
   /** Name prefix of each part's compiled code, the adapter's own (see ResultFiles.adoptWarmUp). */
@@ -121,7 +129,7 @@ export function wrapPythonCode(code: string, options: RunnerOptions): PythonRunn
 function bootLines(runnerCode: RunnerCodeFiles | null, useCache: boolean): string[] {
   const cache = useCache && runnerCode !== null ? runnerCode : null;
   return [
-    RUNNER_BOOT_PY,
+    BOOT_CODE,
     `_PISTON_SESSION_CACHE = ${pythonStringOrNone(cache?.cachePrefix ?? null)}`,
     `_PISTON_SESSION_CACHE_OWNER = ${cache === null ? 'None' : String(cache.cacheOwner)}`,
     `_PISTON_SESSION_SOURCES = ${runnerCode === null ? INLINE_PARTS : '{}'}`,

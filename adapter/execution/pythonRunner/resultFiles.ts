@@ -31,9 +31,9 @@ import { randomHex } from './randomHex';
  */
 export class ResultFiles {
   private folder: string | null = null;
+  private runnerFolder: string | null = null;
   private code: RunnerCodeFiles | null = null;
-  /** Random per adapter process, so no job can plant a cache before the first run. */
-  private readonly cacheName = `runner-${randomHex(8)}-`;
+  private closed = false;
 
   constructor(
     private readonly parent: string = os.tmpdir(),
@@ -47,36 +47,35 @@ export class ResultFiles {
   }
 
   /**
-   * Where jobs find the runner: its parts' sources, written here once by the adapter (0644,
-   * the adapter's: no job can change or replace them in this sticky folder), and each part
-   * compiled by each Python (runner_boot.py adds the part and the interpreter's tag). Jobs
-   * run only compiled code the adapter owns: a job's uid may create a file of any name here,
-   * and code can dig the names out of the runner's frames, so a cache a job wrote would be
-   * one session's code running in every later job. The adapter's warm-up job compiles the
-   * parts (warmUpPrefix, adoptWarmUp); until then, and where it fails, jobs compile them.
+   * Where jobs find the runner: a folder of the adapter's own, mode 0755, beside the results
+   * folder, holding each part's source and each part compiled by each Python (runner_boot.py
+   * adds the part and the interpreter's tag). No job can create, link or replace anything in
+   * it, so what jobs run from it is what the adapter put there: its warm-up job's compiled
+   * parts (warmUpPrefix, adoptWarmUp); until then, and where that fails, jobs compile them.
+   * The names are no secret: code can read them from the runner's frames.
    */
   runnerCode(): RunnerCodeFiles {
+    if (this.closed) throw new Error('the results folder is closed (the adapter is stopping)');
     if (this.code === null) {
-      const folder = this.ensureFolder();
+      const folder = makeProcessFolder('piston-session-runner-', this.parent);
+      chmodSync(folder, 0o755); // mkdtemp makes it 0700: every job's uid reads it
       const code = {
-        cachePrefix: path.join(folder, `${this.cacheName}cache-`),
-        sourcePrefix: path.join(folder, `${this.cacheName}source-`),
+        cachePrefix: path.join(folder, 'cache-'),
+        sourcePrefix: path.join(folder, 'source-'),
         cacheOwner: process.getuid?.() ?? 0,
       };
-      const written: string[] = [];
       try {
         for (const [part, source] of Object.entries(RUNNER_PARTS)) {
           const file = `${code.sourcePrefix}${part}.py`;
           writeFileSync(file, source, { flag: 'wx' });
-          written.push(file);
           chmodSync(file, 0o644); // whatever the umask: every job's uid reads it
         }
       } catch (error) {
-        // A failure (ENOSPC) must not leave a part behind: 'wx' would refuse it on every
-        // later call, and every later Python execution with it.
-        for (const file of written) this.discard(file);
+        // A failure (ENOSPC) leaves nothing behind: the next call starts afresh.
+        rmSync(folder, { recursive: true, force: true });
         throw error;
       }
+      this.runnerFolder = folder;
       this.code = code;
     }
     return this.code;
@@ -84,7 +83,7 @@ export class ResultFiles {
 
   /** Where one warm-up job leaves its compiled parts: a name only that job's source holds. */
   warmUpPrefix(): string {
-    return path.join(this.ensureFolder(), `${this.cacheName}incoming-${randomHex(16)}-`);
+    return path.join(this.ensureFolder(), `incoming-${randomHex(16)}-`);
   }
 
   /**
@@ -94,11 +93,19 @@ export class ResultFiles {
    * stays under it. Returns what was adopted: each part with its Python's tag.
    */
   adoptWarmUp(outPrefix: string, keep: boolean): string[] {
+    // A warm-up that ends after shutdown has nothing to keep, nor a folder to keep it in.
+    if (this.closed) return [];
     const folder = path.dirname(outPrefix);
     const start = path.basename(outPrefix);
     const { cachePrefix } = this.runnerCode();
     const adopted: string[] = [];
-    for (const name of readdirSync(folder)) {
+    let names: string[];
+    try {
+      names = readdirSync(folder);
+    } catch {
+      return [];
+    }
+    for (const name of names) {
       if (!name.startsWith(start)) continue;
       const incoming = path.join(folder, name);
       const content = this.takeBytes(incoming, WARM_UP_MAX_BYTES);
@@ -184,8 +191,12 @@ export class ResultFiles {
 
   /** Removes the folder and whatever is left in it (the adapter is shutting down). */
   close(): void {
-    if (this.folder !== null) rmSync(this.folder, { recursive: true, force: true });
+    this.closed = true;
+    for (const folder of [this.folder, this.runnerFolder]) {
+      if (folder !== null) rmSync(folder, { recursive: true, force: true });
+    }
     this.folder = null;
+    this.runnerFolder = null;
     this.code = null;
   }
 

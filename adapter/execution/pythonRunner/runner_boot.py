@@ -12,12 +12,11 @@ def _piston_session_code(part):
     # The compiled code of one part of the runner: 'runner' (runner.py) on every run, 'rare'
     # (runner_rare.py) and 'uploads' (runner_uploads.py) only when a run needs them.
     # Compiling costs a run more than running does. Where the adapter gives a cache (jobs on
-    # its file system), it keeps each part compiled by each Python in its results folder, as
-    # files of its own: its warm-up job compiled them (_piston_session_warm) and it copied them
-    # in. Any job's uid may create a file of any name in that folder, so a cache file is run
-    # only when the adapter owns it; anything else, or a file that is not this Python's code,
-    # means compiling afresh. The source comes in this file (a remote engine) or from the
-    # files the adapter wrote there, which keeps every job small.
+    # its file system), its own folder, which no job can write, holds each part compiled by
+    # each Python: its warm-up job compiled them (_piston_session_warm) and it copied them in.
+    # Run only if it is what the adapter put there: a regular file of its own, with no other
+    # name. Anything else, or a file that is not this Python's code, means compiling afresh.
+    # The source comes in this file (a remote engine) or from the adapter's folder.
     import marshal
     import os
     import sys
@@ -31,14 +30,16 @@ def _piston_session_code(part):
         except OSError:
             fd = None
         if fd is not None:
-            with open(fd, 'rb') as cached:
-                try:
-                    owner = os.fstat(fd)
-                    if (owner.st_uid == _PISTON_SESSION_CACHE_OWNER
-                            and owner.st_mode & 0o170000 == 0o100000):  # a regular file
+            try:
+                found = os.fstat(fd)
+                if (found.st_uid == _PISTON_SESSION_CACHE_OWNER and found.st_nlink == 1
+                        and found.st_mode & 0o170000 == 0o100000):  # a regular file
+                    with open(fd, 'rb', closefd=False) as cached:
                         return marshal.loads(cached.read())
-                except Exception:
-                    pass
+            except Exception:
+                pass
+            finally:
+                os.close(fd)
     return compile(_piston_session_source(part), _PISTON_SESSION_CODE_NAME, 'exec')
 
 
