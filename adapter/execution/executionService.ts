@@ -441,6 +441,8 @@ export class ExecutionService {
       this.warmUps.set(key, state);
     }
     if (state.done || state.running || state.attempts >= WARM_UP_ATTEMPTS) return;
+    // Not on an engine that is gone or stopping: it would only spend an attempt.
+    if (this.engineState.snapshot().state !== 'ready') return;
     const release = this.gate.tryAdmit();
     if (release === null) return;
     state.running = true;
