@@ -4,7 +4,7 @@
  * keep-alive proxy (the floor any Node hop pays) vs the engine directly; runs alternate.
  */
 import type { BenchRow, BenchSection } from '../types';
-import { runLoad } from '../support/load';
+import { addLoad, runLoad, type LoadTotals } from '../support/load';
 import { cpuTimeMs } from '../support/proc';
 import { info, ms, ratio, rps, target } from '../support/rows';
 import { startAdapter, startBareProxy, zeroEngineCommand, type Service } from '../support/services';
@@ -21,13 +21,10 @@ const PISTON_BODY = JSON.stringify({
 });
 const AZURE_BODY = JSON.stringify({ properties: { code: 'print("Hello, World!")' } });
 
-interface Path {
+interface Path extends LoadTotals {
   name: string;
   url: string;
   body: string;
-  responses: number;
-  seconds: number;
-  failures: number;
 }
 
 export const adapterBoundSection: BenchSection = async (context) => {
@@ -79,9 +76,7 @@ export const adapterBoundSection: BenchSection = async (context) => {
         if (p === execute) executeCpuMs += cpu;
         if (p === passthrough) passthroughCpuMs += cpu;
         if (p === proxy) bareCpuMs += cpuTimeMs(bare.process.pid) - bareCpuBefore;
-        p.responses += result.responses;
-        p.seconds += result.durationSeconds;
-        p.failures += result.errors + result.responses - (result.byStatus[200] ?? 0);
+        addLoad(p, result);
       }
     }
     const rate = (p: Path) => p.responses / p.seconds;

@@ -8,7 +8,14 @@
  * is engine work, not hop cost; with it off both paths run the same program.
  */
 import type { BenchRow, BenchSection } from '../types';
-import { latenciesOf, percentile, runLoad, type LoadResult } from '../support/load';
+import {
+  addLoad,
+  latenciesOf,
+  percentile,
+  runLoad,
+  type LoadResult,
+  type LoadTotals,
+} from '../support/load';
 import { cpuTimeMs } from '../support/proc';
 import { info, ms, ratio, rps, target } from '../support/rows';
 import { benchEngine, startAdapter, startBareProxy, type Service } from '../support/services';
@@ -28,18 +35,13 @@ const DIRECT_BODY = JSON.stringify({
 });
 const ADAPTER_BODY = JSON.stringify({ properties: { code: 'print(1)' } });
 
-interface Totals {
-  responses: number;
-  seconds: number;
+interface Totals extends LoadTotals {
   latencies: number[];
-  failures: number;
 }
 
 function add(totals: Totals, result: LoadResult): void {
-  totals.responses += result.responses;
-  totals.seconds += result.durationSeconds;
+  addLoad(totals, result);
   totals.latencies.push(...latenciesOf(result, (status) => status === 200));
-  totals.failures += result.errors + result.responses - (result.byStatus[200] ?? 0);
 }
 
 const empty = (): Totals => ({ responses: 0, seconds: 0, latencies: [], failures: 0 });

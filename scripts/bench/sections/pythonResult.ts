@@ -12,7 +12,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchRow, BenchSection } from '../types';
-import { latenciesOf, percentile, runLoad } from '../support/load';
+import { addLoad, latenciesOf, percentile, runLoad, type LoadTotals } from '../support/load';
 import { info, ms, ratio, rps, target } from '../support/rows';
 import { benchEngine, startAdapter, type AdapterService } from '../support/services';
 
@@ -32,14 +32,11 @@ const DIRECT_BODY = JSON.stringify({
 });
 const ADAPTER_BODY = JSON.stringify({ properties: { code: 'print(1)' } });
 
-interface Path {
+interface Path extends LoadTotals {
   name: string;
   url: string;
   body: string;
-  responses: number;
-  seconds: number;
   latencies: number[];
-  failures: number;
   /** Each round's throughput and p50, for the within-round ratios. */
   rounds: { throughput: number; p50: number }[];
 }
@@ -128,15 +125,13 @@ export const pythonResultSection: BenchSection = async (context) => {
             connections,
             durationSeconds,
           });
-          measured.responses += result.responses;
-          measured.seconds += result.durationSeconds;
+          addLoad(measured, result);
           const latencies = latenciesOf(result, (status) => status === 200);
           measured.latencies.push(...latencies);
           measured.rounds.push({
             throughput: result.responses / result.durationSeconds,
             p50: percentile(latencies, 50),
           });
-          measured.failures += result.errors + result.responses - (result.byStatus[200] ?? 0);
         }
       }
       const [straight, on, off] = paths as [Path, Path, Path];

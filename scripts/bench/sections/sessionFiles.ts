@@ -6,7 +6,7 @@
  * survey of the folder after the job (see adapter/files/folderSurvey.ts). Runs alternate.
  */
 import type { BenchRow, BenchSection } from '../types';
-import { runLoad } from '../support/load';
+import { addLoad, runLoad } from '../support/load';
 import { info, ratio, rps, target } from '../support/rows';
 import { startAdapter, zeroEngineCommand, type AdapterService } from '../support/services';
 
@@ -64,9 +64,7 @@ export const sessionFilesSection: BenchSection = async (context) => {
           connections: CONNECTIONS,
           durationSeconds: SECONDS_PER_RUN,
         });
-        run.responses += result.responses;
-        run.seconds += result.durationSeconds;
-        run.failures += result.errors + result.responses - (result.byStatus[200] ?? 0);
+        addLoad(run, result);
       }
     }
     const [emptyRun, fullRun] = runs as [(typeof runs)[0], (typeof runs)[0]];

@@ -73,6 +73,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
 }
 
+/** What one path's runs add up to, across rounds. */
+export interface LoadTotals {
+  responses: number;
+  seconds: number;
+  /** Requests that failed or did not answer 200. */
+  failures: number;
+}
+
+/** Adds one run to a path's totals. */
+export function addLoad(totals: LoadTotals, result: LoadResult): void {
+  totals.responses += result.responses;
+  totals.seconds += result.durationSeconds;
+  totals.failures += result.errors + result.responses - (result.byStatus[200] ?? 0);
+}
+
 /** Every latency of the given statuses (all statuses when none are given). */
 export function latenciesOf(result: LoadResult, statuses?: (status: number) => boolean): number[] {
   const all: number[] = [];
