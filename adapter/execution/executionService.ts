@@ -14,6 +14,7 @@ import {
   type TimeoutClamp,
 } from '../azure/executionOutcome';
 import { errors } from '../errors/errorTable';
+import { linkedSignal } from '../timing/deadline';
 import { errorFromEngine } from '../errors/fromEngine';
 import { AdmissionGate, type Release } from './admissionGate';
 import { entryFileName } from './entryFileName';
@@ -188,9 +189,8 @@ export class ExecutionService {
     // call: Piston runs the job to its end anyway (contract section 5), so the slot stays
     // taken until the engine has finished, bounded by the call's deadline.
     const controller = new AbortController();
-    const queueSignal = options.signal
-      ? AbortSignal.any([options.signal, controller.signal])
-      : controller.signal;
+    // The client's leaving ends only the wait for a slot (see above).
+    const queueSignal = linkedSignal([options.signal, controller.signal]);
     this.running.add(controller);
     let release: Release | undefined;
     /** Set once the job is sent: it may have written the session folder, so take stock after. */
@@ -199,7 +199,11 @@ export class ExecutionService {
     let sessionFiles: SessionFilesNotice | undefined;
     try {
       // Queued requests are in `running` too, so a dying engine turns them away at once.
-      release = await this.gate.admit(queueSignal);
+      try {
+        release = await this.gate.admit(queueSignal.signal);
+      } finally {
+        queueSignal.dispose();
+      }
       const started = performance.now();
       sentAt = started;
       let response;

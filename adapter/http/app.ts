@@ -118,7 +118,7 @@ export function createApp(deps: AppDependencies): AdapterApp {
   // never a session of its own nor a fall into the container's.
   app.use(requireValidIdentifier());
   // Before any body parser: the passthrough streams bodies to the engine untouched.
-  app.use(proxy.handlers);
+  app.use(proxy.handler);
   app.use(
     executeRoutes({
       service,

@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger';
 import type { AdapterStats } from '../stats/stats';
 import { AdapterError } from '../errors/adapterError';
 import { errors } from '../errors/errorTable';
+import { sendJson } from './jsonReply';
 import { contextOf, type RequestContext } from './requestContext';
 
 export interface RouteDescription {
@@ -71,14 +72,7 @@ export function sendError(res: ServerResponse, error: AdapterError, stats: Adapt
     res.destroy();
     return;
   }
-  const body = JSON.stringify(error.toBody());
-  res.writeHead(error.status, {
-    ...error.headers,
-    'x-ms-error-code': error.code,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
+  sendJson(res, error.status, error.toBody(), { ...error.headers, 'x-ms-error-code': error.code });
 }
 
 /** body-parser's errors carry a `type`; map each to a status a client can act on. */

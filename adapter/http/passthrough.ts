@@ -41,7 +41,7 @@ const PASSTHROUGH_PREFIX = '/api/v2';
  * and reports an engine that is not ready in JSON instead of a proxy error page.
  */
 export function passthrough(options: PassthroughOptions): {
-  handlers: RequestHandler[];
+  handler: RequestHandler;
   agent: http.Agent;
 } {
   // Without a keep-alive agent the proxy opens a connection per request (p50 near 2 s at 50
@@ -55,7 +55,6 @@ export function passthrough(options: PassthroughOptions): {
   });
 
   const guard: RequestHandler = (req, res, next) => {
-    if (!isPassthroughPath(req.path)) return next();
     contextOf(res).route = `${PASSTHROUGH_PREFIX}/*`;
     if (isPackagesPath(req.path) && !options.allowPackageManagement) {
       // GET as well as POST/DELETE: Piston's GET /packages crashes the server when its
@@ -136,7 +135,16 @@ export function passthrough(options: PassthroughOptions): {
     },
   });
 
-  return { handlers: [guard, proxy as unknown as RequestHandler], agent };
+  // One path test for every request: the proxy's own middleware (async, with its own path
+  // filter) runs only for /api/v2, not in front of every execution and file route.
+  const handler: RequestHandler = (req, res, next) => {
+    if (!isPassthroughPath(req.path)) return next();
+    guard(req, res, (error?: unknown) => {
+      if (error !== undefined) return next(error);
+      proxy(req, res, next).catch(next);
+    });
+  };
+  return { handler, agent };
 }
 
 // Case-insensitive because Piston's express router is: /API/V2/PACKAGES reaches it too.

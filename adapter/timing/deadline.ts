@@ -30,7 +30,7 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<boolean> 
 }
 
 export interface LinkedSignal {
-  /** Aborts when any parent aborts, or after the timeout. */
+  /** Aborts when any parent aborts (with its reason), or after the timeout. */
   signal: AbortSignal;
   /** Detaches from the parents and clears the timer; call it when done. */
   dispose(): void;
@@ -46,10 +46,11 @@ export function linkedSignal(
   timeoutMs?: number,
 ): LinkedSignal {
   const controller = new AbortController();
-  const abort = () => controller.abort();
+  // With the reason of the parent that aborted, as AbortSignal.any gives it.
+  const abort = (event?: Event) => controller.abort((event?.target as AbortSignal | null)?.reason);
   const timer = timeoutMs === undefined ? undefined : setTimeout(abort, timeoutMs);
   for (const parent of parents) {
-    if (parent?.aborted) abort();
+    if (parent?.aborted) controller.abort(parent.reason);
     else parent?.addEventListener('abort', abort, { once: true });
   }
   return {

@@ -66,6 +66,20 @@ describe('linkedSignal', () => {
     linked.dispose();
   });
 
+  test('carries the reason of the parent that aborted, as AbortSignal.any does', () => {
+    const first = new AbortController();
+    const second = new AbortController();
+    const reason = new Error('the engine stopped');
+    const linked = linkedSignal([first.signal, second.signal]);
+    second.abort(reason);
+    expect(linked.signal.reason).toBe(reason);
+    linked.dispose();
+    const already = new Error('gone before');
+    const late = linkedSignal([AbortSignal.abort(already)]);
+    expect(late.signal.reason).toBe(already);
+    late.dispose();
+  });
+
   test('is aborted from the start when a parent already is', () => {
     const linked = linkedSignal([AbortSignal.abort()]);
     expect(linked.signal.aborted).toBe(true);

@@ -8,6 +8,7 @@ import type { ExecutionHistory } from '../../execution/executionHistory';
 import type { ExecutionService } from '../../execution/executionService';
 import type { AdapterStats } from '../../stats/stats';
 import { errors } from '../../errors/errorTable';
+import { sendJson } from '../jsonReply';
 import { contextOf, identifierOfExecution } from '../requestContext';
 
 export interface ExecuteRouteOptions {
@@ -113,7 +114,7 @@ function executeHandler(
       if (!clientGone.signal.aborted) {
         const reply = respond(outcome, identifier) as Record<string, unknown>;
         // The code left the session folder over its cap: said beside the result, which stands.
-        res.status(200).json(sessionFiles === undefined ? reply : { ...reply, sessionFiles });
+        sendJson(res, 200, sessionFiles === undefined ? reply : { ...reply, sessionFiles });
       }
     } catch (error) {
       // The access log has already counted the departure (499 client_closed_request); what
