@@ -1,12 +1,18 @@
 /**
  * Python results: what the result runner costs, on one engine in one run. Trivial Python
  * (`print(1)`) straight to the engine, through an adapter with Python results on (the
- * default), and through a second adapter attached to the same engine with them off, taking
- * turns so drift on the machine hits all three alike. The engine is the local one, or the real
- * Piston when REAL_PISTON_CMD is set (see benchEngine).
+ * default), through a second adapter attached to the same engine with them off, and through
+ * a bare node:http proxy (the floor any Node hop pays), taking turns so drift on the machine
+ * hits all four alike. The engine is the local one, or the real Piston when REAL_PISTON_CMD
+ * is set (see benchEngine).
  *
  * Targets: the runner adds at most 3 ms at p50 at one connection (on minus off), and with
  * results on the adapter keeps at least 0.95 of the engine's own throughput at 16.
+ *
+ * At 16 connections the engine's jobs keep every core busy, and the adapter runs on the same
+ * cores: each path's throughput is then the machine's CPU over what one request costs it. So
+ * the section also reports CPU per request, for the whole machine (engine, jobs, hop) and for
+ * each hop's own process, which says where a missed ratio went.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,7 +20,14 @@ import path from 'node:path';
 import type { BenchRow, BenchSection } from '../types';
 import { addLoad, latenciesOf, percentile, runLoad, type LoadTotals } from '../support/load';
 import { info, ms, ratio, rps, target } from '../support/rows';
-import { benchEngine, startAdapter, type AdapterService } from '../support/services';
+import { cpuTimeMs, machineBusyMs } from '../support/proc';
+import {
+  benchEngine,
+  startAdapter,
+  startBareProxy,
+  type AdapterService,
+  type Service,
+} from '../support/services';
 
 const SECTION = 'python-result';
 /**
@@ -36,21 +49,31 @@ interface Path extends LoadTotals {
   name: string;
   url: string;
   body: string;
+  /** The hop's process, whose own CPU is counted (none for the engine directly). */
+  pid: number | undefined;
   latencies: number[];
   /** Each round's throughput and p50, for the within-round ratios. */
   rounds: { throughput: number; p50: number }[];
+  /** CPU the whole machine, and the hop's own process, spent over the path's runs. */
+  machineCpuMs: number;
+  hopCpuMs: number;
 }
 
-const path_ = (name: string, url: string, body: string): Path => ({
+const path_ = (name: string, url: string, body: string, pid?: number): Path => ({
   name,
   url,
   body,
+  pid,
   responses: 0,
   seconds: 0,
   latencies: [],
   failures: 0,
   rounds: [],
+  machineCpuMs: 0,
+  hopCpuMs: 0,
 });
+
+const hopCpu = (pid: number | undefined) => (pid === undefined ? 0 : cpuTimeMs(pid));
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -87,6 +110,7 @@ export const pythonResultSection: BenchSection = async (context) => {
     FILES_DIR: filesDir,
   });
   let withoutResults: AdapterService | undefined;
+  let bare: Service | undefined;
   const rows: BenchRow[] = [info(SECTION, 'engine', engine.name)];
   try {
     withoutResults = await startAdapter(context.repoRoot, {
@@ -95,12 +119,14 @@ export const pythonResultSection: BenchSection = async (context) => {
       PYTHON_RESULT: 'false',
       FILES_DIR: filesDir,
     });
+    bare = await startBareProxy(context.repoRoot, withResults.engineUrl);
     const direct = `${withResults.engineUrl}/api/v2/execute`;
     context.progress('python-result: warming up');
     for (const [url, body] of [
       [direct, DIRECT_BODY],
       [`${withResults.url}/python/execute`, ADAPTER_BODY],
       [`${withoutResults.url}/python/execute`, ADAPTER_BODY],
+      [`${bare.url}/api/v2/execute`, DIRECT_BODY],
     ] as const) {
       await runLoad({ url, body, connections: 4, durationSeconds: 2 });
     }
@@ -108,8 +134,19 @@ export const pythonResultSection: BenchSection = async (context) => {
     for (const connections of [1, 16]) {
       const paths = [
         path_('direct', direct, DIRECT_BODY),
-        path_('results on', `${withResults.url}/python/execute`, ADAPTER_BODY),
-        path_('results off', `${withoutResults.url}/python/execute`, ADAPTER_BODY),
+        path_(
+          'results on',
+          `${withResults.url}/python/execute`,
+          ADAPTER_BODY,
+          withResults.process.pid,
+        ),
+        path_(
+          'results off',
+          `${withoutResults.url}/python/execute`,
+          ADAPTER_BODY,
+          withoutResults.process.pid,
+        ),
+        path_('bare proxy', `${bare.url}/api/v2/execute`, DIRECT_BODY, bare.process.pid),
       ];
       const durationSeconds = SECONDS_PER_RUN[connections] ?? 5;
       for (let round = 0; round < ROUNDS; round += 1) {
@@ -119,12 +156,16 @@ export const pythonResultSection: BenchSection = async (context) => {
           context.progress(
             `python-result: ${measured.name}, ${connections} connections, round ${round + 1}`,
           );
+          const machineBefore = machineBusyMs();
+          const hopBefore = hopCpu(measured.pid);
           const result = await runLoad({
             url: measured.url,
             body: measured.body,
             connections,
             durationSeconds,
           });
+          measured.machineCpuMs += machineBusyMs() - machineBefore;
+          measured.hopCpuMs += hopCpu(measured.pid) - hopBefore;
           addLoad(measured, result);
           const latencies = latenciesOf(result, (status) => status === 200);
           measured.latencies.push(...latencies);
@@ -134,20 +175,21 @@ export const pythonResultSection: BenchSection = async (context) => {
           });
         }
       }
-      const [straight, on, off] = paths as [Path, Path, Path];
+      const [straight, on, off, floor] = paths as [Path, Path, Path, Path];
       const throughput = (p: Path) => p.responses / p.seconds;
       const p50 = (p: Path) => percentile(p.latencies, 50);
+      const perRequest = (cpuMs: number, p: Path) => cpuMs / Math.max(1, p.responses);
       const at = `@${connections} conn`;
       rows.push(
         info(
           SECTION,
-          `throughput direct / results on / off ${at}`,
-          [straight, on, off].map((p) => rps(throughput(p))).join(' / '),
+          `throughput direct / results on / off / bare proxy ${at}`,
+          paths.map((p) => rps(throughput(p))).join(' / '),
         ),
         info(
           SECTION,
-          `p50 direct / results on / off ${at}`,
-          [straight, on, off].map((p) => ms(p50(p))).join(' / '),
+          `p50 direct / results on / off / bare proxy ${at}`,
+          paths.map((p) => ms(p50(p))).join(' / '),
         ),
       );
       const added = pairedMedian(
@@ -187,16 +229,42 @@ export const pythonResultSection: BenchSection = async (context) => {
             kept >= 0.95,
           ),
           info(SECTION, `throughput results off / direct ${at}`, ratio(offKept)),
+          info(
+            SECTION,
+            `throughput bare proxy / direct (the floor of a Node hop) ${at}`,
+            ratio(
+              pairedMedian(
+                [floor, straight],
+                (round) => round.throughput,
+                (a, b) => a / b,
+              ),
+            ),
+          ),
+          info(
+            SECTION,
+            `machine CPU per request direct / results on / off / bare proxy ${at}`,
+            paths.map((p) => ms(perRequest(p.machineCpuMs, p), 1)).join(' / '),
+          ),
+          info(
+            SECTION,
+            `hop process CPU per request results on / off / bare proxy ${at}`,
+            [on, off, floor].map((p) => ms(perRequest(p.hopCpuMs, p))).join(' / '),
+          ),
         );
       }
       const failures = paths.map((p) => p.failures);
       if (failures.some((count) => count > 0)) {
         rows.push(
-          info(SECTION, `non-200 or failed ${at} (direct / on / off)`, failures.join(' / ')),
+          info(
+            SECTION,
+            `non-200 or failed ${at} (direct / on / off / bare proxy)`,
+            failures.join(' / '),
+          ),
         );
       }
     }
   } finally {
+    await bare?.stop();
     await withoutResults?.stop();
     await withResults.stop();
     rmSync(filesDir, { recursive: true, force: true });

@@ -50,3 +50,17 @@ export function peakRssMb(pid: number): number {
 export function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
+
+/**
+ * CPU time the whole machine has spent busy (every core, user and system, not idle or
+ * waiting on I/O), in milliseconds: what a run costs everything it touches, the engine's jobs
+ * included, which no one process's accounting shows.
+ */
+export function machineBusyMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // "cpu  user nice system idle iowait irq softirq steal ..."
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((sum, value) => sum + value, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return ((total - idle) * 1000) / clockTicks();
+}
