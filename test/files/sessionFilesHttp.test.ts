@@ -2,7 +2,6 @@ import fsPromises from 'node:fs/promises';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
-import type { PistonExecuteRequest } from '../../adapter/piston/types';
 import { PYTHON_SUCCESS, startFakeEngine, type FakeEngine } from '../support/fakeEngine';
 import { buildTestApp, type TestApp } from '../support/testApp';
 import { waitFor } from '../support/waitFor';
@@ -37,12 +36,6 @@ afterEach(async () => {
   await engine.close();
 });
 
-function sentExecutions(): PistonExecuteRequest[] {
-  return engine.received
-    .filter((r) => r.path === '/api/v2/execute')
-    .map((r) => r.body as PistonExecuteRequest);
-}
-
 const execute = (identifier: string) =>
   request(adapter.app)
     .post(`/code/execute?identifier=${identifier}`)
@@ -58,7 +51,7 @@ test("shared mode: a session far past the engine's body limit runs; nothing of i
   }
   const response = await execute('owner-1');
   expect(response.status).toBe(200);
-  expect(sentExecutions()[0]?.files.map((file) => file.name)).toEqual(['main.py']);
+  expect(engine.sentExecutions()[0]?.files.map((file) => file.name)).toEqual(['main.py']);
 });
 
 test('code that wrote past FILES_MAX_TOTAL_BYTES: the answer says so, uploads are refused', async () => {
@@ -151,7 +144,7 @@ test.each([
     expect(response.body.error).toMatchObject({ code: 'invalid_identifier', source: 'adapter' });
     expect(response.body.error.message).toContain('4 to 128 characters');
   }
-  expect(sentExecutions()).toHaveLength(0);
+  expect(engine.sentExecutions()).toHaveLength(0);
 });
 
 test('an identifier in the body (LlamaIndex) passes the same rule', async () => {
@@ -173,7 +166,7 @@ test("Piston's own API reaches the session folder too: the same 409, the same st
   const refused = await request(adapter.app).post('/api/v2/execute?identifier=other-1').send(job);
   expect(refused.status).toBe(409);
   expect(refused.body.error.code).toBe('session_belongs_to_another_identifier');
-  expect(sentExecutions()).toEqual([]);
+  expect(engine.sentExecutions()).toEqual([]);
 
   // What a job through /api/v2 writes is made usable by the next job's uid, as for any job.
   const written = path.join(adapter.config.files.dir, 'written.txt');

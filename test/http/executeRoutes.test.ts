@@ -1,5 +1,4 @@
 import request from 'supertest';
-import type { PistonExecuteRequest } from '../../adapter/piston/types';
 import { startFakeEngine, type FakeEngine } from '../support/fakeEngine';
 import { loadFixture } from '../support/fixtures';
 import { buildTestApp, type TestApp } from '../support/testApp';
@@ -17,12 +16,6 @@ afterEach(async () => {
   await adapter.close();
   await engine.close();
 });
-
-function sentExecutions(): PistonExecuteRequest[] {
-  return engine.received
-    .filter((r) => r.path === '/api/v2/execute')
-    .map((r) => r.body as PistonExecuteRequest);
-}
 
 describe('POST /:lang/execute', () => {
   test('runs code and answers in Azure shape with every key present', async () => {
@@ -60,7 +53,7 @@ describe('POST /:lang/execute', () => {
       stderr: '',
       result: '',
     });
-    expect(sentExecutions()[0]).toEqual({
+    expect(engine.sentExecutions()[0]).toEqual({
       language: 'python',
       version: '3.11.2',
       files: [{ name: 'main.py', content: 'print("Hello, World!")' }],
@@ -83,7 +76,7 @@ describe('POST /:lang/execute', () => {
       .post(`/${encodeURIComponent(alias)}/execute`)
       .send({ properties: { code: 'x' } });
     expect(response.status).toBe(200);
-    expect(sentExecutions()[0]?.language).toBe(language);
+    expect(engine.sentExecutions()[0]?.language).toBe(language);
   });
 
   test('default version is the newest installed; a semver selector picks among them', async () => {
@@ -104,7 +97,7 @@ describe('POST /:lang/execute', () => {
       .post('/py/execute')
       .send({ properties: { code: '1', version: '3.9.4' } })
       .expect(200);
-    expect(sentExecutions().map((r) => r.version)).toEqual(['3.12.0', '3.10.0', '3.9.4']);
+    expect(engine.sentExecutions().map((r) => r.version)).toEqual(['3.12.0', '3.10.0', '3.9.4']);
   });
 
   test('an unknown version answers 404 listing the installed ones', async () => {
@@ -123,7 +116,7 @@ describe('POST /:lang/execute', () => {
     expect(response.body.error.code).toBe('unknown_language');
     expect(response.body.error.available).toEqual(['bash', 'c', 'c++', 'javascript', 'python']);
     expect(response.body.error.message).toContain('brainfork');
-    expect(sentExecutions()).toHaveLength(0);
+    expect(engine.sentExecutions()).toHaveLength(0);
   });
 
   test('a language installed after the first lookup is found by refreshing on a miss', async () => {
@@ -133,7 +126,7 @@ describe('POST /:lang/execute', () => {
       { language: 'ruby', version: '3.0.1', aliases: ['rb'] },
     ];
     await request(adapter.app).post('/rb/execute').send({ code: '1' }).expect(200);
-    expect(sentExecutions()[1]?.language).toBe('ruby');
+    expect(engine.sentExecutions()[1]?.language).toBe('ruby');
   });
 
   test('runtimes are fetched once, then served from cache until the engine restarts', async () => {
@@ -163,7 +156,7 @@ describe('POST /:lang/execute', () => {
         },
       });
     expect(response.status).toBe(200);
-    expect(sentExecutions()[0]).toMatchObject({
+    expect(engine.sentExecutions()[0]).toMatchObject({
       stdin: 'Alice',
       args: ['--flag', 'x'],
       files: [
@@ -187,7 +180,7 @@ describe('POST /:lang/execute', () => {
       .post('/python/execute')
       .send({ properties: { code: '1', ...(t !== undefined && { timeoutInSeconds: t }) } })
       .expect(200);
-    expect(sentExecutions()[0]?.run_timeout).toBe(ms);
+    expect(engine.sentExecutions()[0]?.run_timeout).toBe(ms);
   });
 
   test('InlineBase64 code is decoded before it is sent', async () => {
@@ -200,7 +193,7 @@ describe('POST /:lang/execute', () => {
         },
       })
       .expect(200);
-    expect(sentExecutions()[0]?.files[0]?.content).toBe('print("b64")');
+    expect(engine.sentExecutions()[0]?.files[0]?.content).toBe('print("b64")');
   });
 });
 
@@ -210,7 +203,7 @@ describe('default-language routes and dialects', () => {
       .post(`${path}?identifier=sess-1`)
       .send({ properties: { code: 'print(1)' } });
     expect(response.status).toBe(200);
-    expect(sentExecutions()[0]?.language).toBe('python');
+    expect(engine.sentExecutions()[0]?.language).toBe('python');
   });
 
   test('DEFAULT_LANGUAGE changes what /code/execute runs', async () => {
@@ -220,7 +213,7 @@ describe('default-language routes and dialects', () => {
         .post('/code/execute')
         .send({ properties: { code: 'echo 1' } })
         .expect(200);
-      expect(sentExecutions()[0]?.language).toBe('bash');
+      expect(engine.sentExecutions()[0]?.language).toBe('bash');
     } finally {
       await bashAdapter.close();
     }
@@ -239,7 +232,7 @@ describe('default-language routes and dialects', () => {
       });
     expect(response.status).toBe(200);
     expect(response.body.stdout).toBe('Hello, World!\n');
-    expect(sentExecutions()[0]?.files[0]?.content).toBe('print(2)');
+    expect(engine.sentExecutions()[0]?.files[0]?.content).toBe('print(2)');
   });
 
   test('a body without the properties wrapper', async () => {
@@ -247,7 +240,7 @@ describe('default-language routes and dialects', () => {
       .post('/code/execute')
       .send({ codeInputType: 'Inline', executionType: 'Synchronous', code: 'print(3)' })
       .expect(200);
-    expect(sentExecutions()[0]?.files[0]?.content).toBe('print(3)');
+    expect(engine.sentExecutions()[0]?.files[0]?.content).toBe('print(3)');
   });
 });
 

@@ -1,5 +1,4 @@
 import request from 'supertest';
-import type { PistonExecuteRequest } from '../../adapter/piston/types';
 import { PYTHON_SUCCESS, startFakeEngine, type FakeEngine } from '../support/fakeEngine';
 import { buildTestApp, type TestApp } from '../support/testApp';
 
@@ -19,12 +18,6 @@ afterEach(async () => {
   await adapter.close();
   await engine.close();
 });
-
-function sentExecutions(): PistonExecuteRequest[] {
-  return engine.received
-    .filter((r) => r.path === '/api/v2/execute')
-    .map((r) => r.body as PistonExecuteRequest);
-}
 
 const generationB = (code: string) => ({
   codeInputType: 'Inline',
@@ -46,7 +39,7 @@ describe('POST /executions (generation B)', () => {
     });
     expect(response.body.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(typeof response.body.result.executionTimeInMilliseconds).toBe('number');
-    expect(sentExecutions()[0]?.language).toBe('python');
+    expect(engine.sentExecutions()[0]?.language).toBe('python');
   });
 
   it('a failed run answers Failed', async () => {
@@ -92,7 +85,7 @@ describe('POST /executions (generation B)', () => {
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('invalid_request');
     if (field !== null) expect(response.body.error.field).toBe(field);
-    expect(sentExecutions()).toHaveLength(0);
+    expect(engine.sentExecutions()).toHaveLength(0);
   });
 
   it('invalid JSON: 400 JSON error, nothing sent to the engine', async () => {
@@ -102,7 +95,7 @@ describe('POST /executions (generation B)', () => {
       .send('{"code": ');
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('invalid_json');
-    expect(sentExecutions()).toHaveLength(0);
+    expect(engine.sentExecutions()).toHaveLength(0);
   });
 
   it('GET /executions/{id} of an unknown id: 404 JSON', async () => {
@@ -122,7 +115,7 @@ describe('session files reach an engine that cannot see them (separate mode)', (
       .post('/code/execute?identifier=files-1')
       .send({ properties: { code: 'print(1)' } })
       .expect(200);
-    const files = sentExecutions()[0]?.files ?? [];
+    const files = engine.sentExecutions()[0]?.files ?? [];
     expect(files.map((file) => file.name)).toEqual(['main.py', 'data.csv']);
     // base64, so a compile stage that takes every utf8 file never sees it
     expect(files[1]).toMatchObject({ encoding: 'base64', content: 'YSxiCg==' });
@@ -150,7 +143,7 @@ describe('session files reach an engine that cannot see them (separate mode)', (
       expect(JSON.stringify(response.body)).not.toContain('files-a');
       expect(JSON.stringify(response.body)).not.toContain('secret');
     }
-    expect(sentExecutions()).toHaveLength(0);
+    expect(engine.sentExecutions()).toHaveLength(0);
     const owner = await request(adapter.app).get('/files?identifier=files-a');
     expect(owner.body.value.map((file: { name: string }) => file.name)).toEqual(['a.txt']);
   });
@@ -174,7 +167,7 @@ describe('session files reach an engine that cannot see them (separate mode)', (
         .send({ properties: { code: 'print(1)' } })
         .expect(200);
     }
-    expect(sentExecutions()).toHaveLength(3);
+    expect(engine.sentExecutions()).toHaveLength(3);
   });
 
   it('a request without identifier acts on the container session whoever owns it', async () => {
@@ -283,7 +276,7 @@ describe('the Python result runner and the engine body limit', () => {
         .post('/code/execute')
         .send({ properties: { code: big } })
         .expect(200);
-      const [small, large] = sentExecutions();
+      const [small, large] = engine.sentExecutions();
       expect(small?.files[0]?.name).toBe('.session_runner.py');
       expect(large?.files[0]).toEqual({ name: 'main.py', content: big });
     } finally {

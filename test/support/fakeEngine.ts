@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { PistonExecuteRequest } from '../../adapter/piston/types';
 import { loadFixture } from './fixtures';
 
 /**
@@ -41,6 +42,8 @@ export interface FakeEngine {
   executeReplies: FakeReply[];
   /** Requests whose connection closed before a reply was sent. */
   abandoned: number;
+  /** The bodies of the execute requests received, in order: the jobs the adapter sent. */
+  sentExecutions(): PistonExecuteRequest[];
   /** Drop every open connection without answering, as a killed engine does. */
   dropConnections(): void;
   close(): Promise<void>;
@@ -48,7 +51,7 @@ export interface FakeEngine {
 
 export async function startFakeEngine(): Promise<FakeEngine> {
   const sockets = new Set<import('node:net').Socket>();
-  const engine: Omit<FakeEngine, 'url' | 'close' | 'dropConnections'> = {
+  const engine: Omit<FakeEngine, 'url' | 'close' | 'dropConnections' | 'sentExecutions'> = {
     received: [],
     runtimes: loadFixture('runtimes').body,
     executeReplies: [{ status: 200, body: loadFixture('python_hello').body }],
@@ -108,6 +111,10 @@ export async function startFakeEngine(): Promise<FakeEngine> {
 
   return Object.assign(engine, {
     url: `http://127.0.0.1:${port}`,
+    sentExecutions: () =>
+      engine.received
+        .filter((r) => r.path === '/api/v2/execute')
+        .map((r) => r.body as PistonExecuteRequest),
     dropConnections: () => {
       for (const socket of sockets) socket.destroy();
     },
