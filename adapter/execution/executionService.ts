@@ -14,8 +14,8 @@ import {
   type TimeoutClamp,
 } from '../azure/executionOutcome';
 import { errors } from '../errors/errorTable';
-import { linkedSignal } from '../timing/deadline';
 import { errorFromEngine } from '../errors/fromEngine';
+import { linkedSignal } from '../timing/deadline';
 import { AdmissionGate, type Release } from './admissionGate';
 import { entryFileName } from './entryFileName';
 import { assembleProgramFiles } from './programFiles';

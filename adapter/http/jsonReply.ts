@@ -1,9 +1,9 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 /**
- * A JSON answer in one write, with the headers express's res.json gives it. The execute routes
- * answer through here: res.json parses and re-formats its content type on every call, which
- * is a fair share of a hop that runs mostly cold (a session sends few requests).
+ * A JSON answer in one write, with the headers express's res.json gives it. Errors and the
+ * execute routes answer through here: res.json parses and re-formats its content type on every
+ * call, work an answer whose type is always the same need not do.
  */
 export function sendJson(
   res: ServerResponse,
