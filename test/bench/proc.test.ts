@@ -1,4 +1,4 @@
-import { cpuTimeMs, machineBusyMs } from '../../scripts/bench/support/proc';
+import { cpuTimeMs, machineBusyMs, untilMachineQuiet } from '../../scripts/bench/support/proc';
 
 /** Spins this process until it has used `ms` more CPU time, by its own account. */
 function spinFor(ms: number): number {
@@ -29,5 +29,22 @@ describe('bench CPU accounting', () => {
     expect(grown).toBeGreaterThanOrEqual(spent - 30);
     // Only this process's time: far less than it would be counting every core's.
     expect(grown).toBeLessThan(spent + 300);
+  });
+
+  // Whether this machine is quiet while the suite runs is not known; the bounds are.
+  test('waiting for a quiet machine ends at once when any load counts as quiet', async () => {
+    const started = performance.now();
+    await expect(untilMachineQuiet({ below: 1.01, windowMs: 20, timeoutMs: 10_000 })).resolves.toBe(
+      true,
+    );
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  test('waiting for a quiet machine gives up at its deadline when nothing counts as quiet', async () => {
+    const started = performance.now();
+    await expect(untilMachineQuiet({ below: 0, windowMs: 20, timeoutMs: 200 })).resolves.toBe(
+      false,
+    );
+    expect(performance.now() - started).toBeGreaterThanOrEqual(200);
   });
 });

@@ -1,7 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { RUNNER_FILE_NAME, runnerApplies } from '../../adapter/execution/pythonRunner/index';
+import {
+  RUNNER_FILE_NAME,
+  runnerApplies,
+  warmUpProgram,
+  wrapPythonCode,
+} from '../../adapter/execution/pythonRunner/index';
 import {
   defaultPython,
   installedPythons,
@@ -352,6 +357,24 @@ describe('Python runner: its compiled code, kept by the adapter', () => {
     const run = await harness.run('1');
     expect(run.result).toBe(1);
     expect(harness.lastEntryBytes).toBeLessThan(4096);
+  });
+
+  it("a user's job carries the boot code but not the warm-up's, which only the warm-up job runs", () => {
+    const code = harness.runnerCode();
+    const job = wrapPythonCode('1', {
+      outputMaxBytes: 1024,
+      resultFile: null,
+      filesDir: null,
+      runnerCode: code,
+    });
+    expect(job.file.content).toContain('def _piston_session_code(');
+    expect(job.file.content).not.toContain('_piston_session_warm');
+    const warmUp = warmUpProgram(code, '/nowhere/out-');
+    expect(warmUp.content).toContain('def _piston_session_code(');
+    expect(warmUp.content).toContain('def _piston_session_warm(');
+    // Comment lines are for readers of the .py files, not for every job's bytes.
+    expect(job.file.content).not.toMatch(/^\s*#/m);
+    expect(warmUp.content).not.toMatch(/^\s*#/m);
   });
 
   it('a cache that is not code is compiled afresh', async () => {

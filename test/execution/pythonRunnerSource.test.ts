@@ -12,6 +12,7 @@ it.each([
   ['RUNNER_PY', 'runner.py'],
   ['RUNNER_RARE_PY', 'runner_rare.py'],
   ['RUNNER_UPLOADS_PY', 'runner_uploads.py'],
+  ['RUNNER_WARM_PY', 'runner_warm.py'],
 ] as const)('%s is %s, and the build ships that file as it is', (name, file) => {
   const source = readFileSync(path.join(SOURCE, file), 'utf8');
   expect(source.length).toBeGreaterThan(100);

@@ -7,6 +7,7 @@ import {
   ResultFiles,
   warmUpProgram,
   wrapPythonCode,
+  type RunnerCodeFiles,
 } from '../../adapter/execution/pythonRunner/index';
 
 /**
@@ -69,6 +70,11 @@ export class RunnerHarness {
     return readdirSync(path.join(this.root, 'results')).flatMap((folder) =>
       readdirSync(path.join(this.root, 'results', folder)),
     );
+  }
+
+  /** Where this harness's jobs find the runner's code (see ResultFiles.runnerCode). */
+  runnerCode(): RunnerCodeFiles {
+    return this.resultFiles.runnerCode();
   }
 
   /** The cache's name prefix for each part's compiled code (see ResultFiles.runnerCode). */

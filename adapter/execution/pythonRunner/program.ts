@@ -1,6 +1,12 @@
 import semver from 'semver';
 import type { PistonRuntime } from '../../piston/types';
-import { RUNNER_BOOT_PY, RUNNER_PY, RUNNER_RARE_PY, RUNNER_UPLOADS_PY } from './runnerPy';
+import {
+  RUNNER_BOOT_PY,
+  RUNNER_PY,
+  RUNNER_RARE_PY,
+  RUNNER_UPLOADS_PY,
+  RUNNER_WARM_PY,
+} from './runnerPy';
 import { randomHex } from './randomHex';
 
 /** The runner's file name: hidden names are refused for uploads, so it never clashes. */
@@ -32,12 +38,18 @@ const INLINE_PARTS = `{${Object.entries(RUNNER_PARTS)
   .join(', ')}}`;
 
 /**
- * The boot code as every job carries it: without its comment lines, which are for readers of
- * runner_boot.py, not for each job's bytes.
+ * Python as a job carries it: without its comment lines, which are for readers of the .py
+ * files, not for each job's bytes.
  */
-const BOOT_CODE = RUNNER_BOOT_PY.split('\n')
-  .filter((line) => !/^\s*#/.test(line))
-  .join('\n');
+const withoutComments = (source: string) =>
+  source
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n');
+/** The boot code, in every job. */
+const BOOT_CODE = withoutComments(RUNNER_BOOT_PY);
+/** The warm-up's code, in the warm-up job only: every other job would parse it for nothing. */
+const WARM_CODE = withoutComments(RUNNER_WARM_PY);
 
 /** Where jobs on the adapter's file system find the runner (see ResultFiles.runnerCode). */
 export interface RunnerCodeFiles {
@@ -151,6 +163,7 @@ export function warmUpProgram(
     name: RUNNER_FILE_NAME,
     content: [
       ...bootLines(runnerCode, false),
+      WARM_CODE,
       `_piston_session_warm(${pythonString(outPrefix)}, ${parts})`,
       '',
     ].join('\n'),

@@ -14,3 +14,4 @@ export const RUNNER_BOOT_PY = runnerFile('runner_boot.py');
 export const RUNNER_PY = runnerFile('runner.py');
 export const RUNNER_RARE_PY = runnerFile('runner_rare.py');
 export const RUNNER_UPLOADS_PY = runnerFile('runner_uploads.py');
+export const RUNNER_WARM_PY = runnerFile('runner_warm.py');

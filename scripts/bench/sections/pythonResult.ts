@@ -3,7 +3,7 @@
  * (`print(1)`) straight to the engine, through an adapter with Python results on (the
  * default), through a second adapter attached to the same engine with them off, and through
  * a bare node:http proxy (the floor any Node hop pays), taking turns so drift on the machine
- * hits all four alike. The engine is the local one, or the real Piston when REAL_PISTON_CMD
+ * hits all four alike: request by request at one connection, run by run at 16. The engine is the local one, or the real Piston when REAL_PISTON_CMD
  * is set (see benchEngine).
  *
  * Targets: the runner adds at most 3 ms at p50 at one connection (on minus off), and with
@@ -14,13 +14,14 @@
  * the section also reports CPU per request, for the whole machine (engine, jobs, hop) and for
  * each hop's own process, which says where a missed ratio went.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchRow, BenchSection } from '../types';
+import { alternatingRequests, type AlternatingResult } from '../support/alternating';
 import { addLoad, latenciesOf, percentile, runLoad, type LoadTotals } from '../support/load';
 import { info, ms, ratio, rps, target } from '../support/rows';
-import { cpuTimeMs, machineBusyMs } from '../support/proc';
+import { cpuTimeMs, machineBusyMs, untilMachineQuiet } from '../support/proc';
 import {
   benchEngine,
   startAdapter,
@@ -32,11 +33,18 @@ import {
 const SECTION = 'python-result';
 /**
  * Many short rounds rather than a few long ones: this machine's speed drifts by a quarter
- * within a minute, so each round's three paths run back to back, the ratios are taken within
+ * within a minute, so each round's four paths run back to back, the ratios are taken within
  * the round, and their median is the row's figure.
  */
 const ROUNDS = 6;
-const SECONDS_PER_RUN: Record<number, number> = { 1: 2, 16: 3 };
+const SECONDS_PER_ROUND = 4;
+/**
+ * Before each run at 16: the machine no busier than an idle one with the adapters' health
+ * checks, so no run pays for the jobs and clean-ups the one before left running.
+ */
+const QUIET = { below: 0.15, windowMs: 200, timeoutMs: 5_000 };
+/** Requests to each path at one connection, taking turns: about 40 s in all. */
+const TURNS_AT_ONE = 300;
 
 const DIRECT_BODY = JSON.stringify({
   language: 'python',
@@ -95,13 +103,214 @@ function pairedMedian(
   );
 }
 
+/**
+ * @1 conn: the four paths take turns request by request (alternating.ts), so the runner's
+ * added p50 is not the machine's drift between one path's run and the next.
+ */
+async function oneAtATime(paths: readonly Path[]): Promise<BenchRow[]> {
+  const results = await alternatingRequests(paths, TURNS_AT_ONE);
+  const [straight, on, off] = results as [AlternatingResult, AlternatingResult, AlternatingResult];
+  const at = '@1 conn';
+  const p50 = (result: AlternatingResult) => percentile(result.latencies, 50);
+  const perSecond = (result: AlternatingResult) =>
+    result.latencies.length / Math.max(0.001, result.busyMs / 1000);
+  const added = p50(on) - p50(off);
+  const rows = [
+    info(
+      SECTION,
+      `throughput direct / results on / off / bare proxy ${at}`,
+      results.map((r) => rps(perSecond(r))).join(' / '),
+    ),
+    info(
+      SECTION,
+      `p50 direct / results on / off / bare proxy ${at}`,
+      results.map((r) => ms(p50(r))).join(' / '),
+    ),
+    target(
+      SECTION,
+      `runner's added p50 (on - off, ${TURNS_AT_ONE} requests each, taking turns) ${at}`,
+      ms(added),
+      '<= 3 ms',
+      added <= 3,
+    ),
+    info(
+      SECTION,
+      `throughput results on / direct ${at}`,
+      ratio(perSecond(on) / perSecond(straight)),
+    ),
+  ];
+  const failures = results.map((r) => r.failures);
+  if (failures.some((count) => count > 0)) {
+    rows.push(
+      info(
+        SECTION,
+        `non-200 or failed ${at} (direct / on / off / bare proxy)`,
+        failures.join(' / '),
+      ),
+    );
+  }
+  return rows;
+}
+
+const CONNECTIONS = 16;
+
+/**
+ * @16 conn: each path saturates the machine in its turn, in rounds (forwards, then
+ * backwards), and each ratio is the median of the ratios within a round.
+ */
+async function sixteenAtATime(
+  paths: Path[],
+  progress: (message: string) => void,
+): Promise<BenchRow[]> {
+  let busyStarts = 0;
+  for (let round = 0; round < ROUNDS; round += 1) {
+    // Forwards, then backwards: drift during the run hits every path alike.
+    const order = round % 2 === 0 ? paths : [...paths].reverse();
+    for (const measured of order) {
+      progress(`python-result: ${measured.name}, ${CONNECTIONS} connections, round ${round + 1}`);
+      if (!(await untilMachineQuiet(QUIET))) busyStarts += 1;
+      const machineBefore = machineBusyMs();
+      const hopBefore = hopCpu(measured.pid);
+      const result = await runLoad({
+        url: measured.url,
+        body: measured.body,
+        connections: CONNECTIONS,
+        durationSeconds: SECONDS_PER_ROUND,
+      });
+      measured.machineCpuMs += machineBusyMs() - machineBefore;
+      measured.hopCpuMs += hopCpu(measured.pid) - hopBefore;
+      addLoad(measured, result);
+      const latencies = latenciesOf(result, (status) => status === 200);
+      measured.latencies.push(...latencies);
+      measured.rounds.push({
+        throughput: result.responses / result.durationSeconds,
+        p50: percentile(latencies, 50),
+      });
+    }
+  }
+  const [straight, on, off, floor] = paths as [Path, Path, Path, Path];
+  const throughput = (p: Path) => p.responses / p.seconds;
+  const p50 = (p: Path) => percentile(p.latencies, 50);
+  const perRequest = (cpuMs: number, p: Path) => cpuMs / Math.max(1, p.responses);
+  const kept = (p: Path) =>
+    pairedMedian(
+      [p, straight],
+      (round) => round.throughput,
+      (a, b) => a / b,
+    );
+  const onKept = kept(on);
+  const at = `@${CONNECTIONS} conn`;
+  const rows = [
+    info(
+      SECTION,
+      `throughput direct / results on / off / bare proxy ${at}`,
+      paths.map((p) => rps(throughput(p))).join(' / '),
+    ),
+    info(
+      SECTION,
+      `p50 direct / results on / off / bare proxy ${at}`,
+      paths.map((p) => ms(p50(p))).join(' / '),
+    ),
+    info(
+      SECTION,
+      `runner's added p50 (on - off) ${at}`,
+      ms(
+        pairedMedian(
+          [on, off],
+          (round) => round.p50,
+          (a, b) => a - b,
+        ),
+      ),
+    ),
+    target(
+      SECTION,
+      `throughput results on / direct (median of ${ROUNDS} rounds) ${at}`,
+      ratio(onKept),
+      '>= 0.95',
+      onKept >= 0.95,
+    ),
+    // How far one round is from the next says how much a single figure can be trusted here.
+    info(
+      SECTION,
+      `throughput results on / direct, round by round ${at}`,
+      on.rounds
+        .map((round, index) =>
+          ratio(round.throughput / (straight.rounds[index] ?? round).throughput),
+        )
+        .join(' '),
+    ),
+    info(SECTION, `throughput results off / direct ${at}`, ratio(kept(off))),
+    info(
+      SECTION,
+      `throughput bare proxy / direct (the floor of a Node hop) ${at}`,
+      ratio(kept(floor)),
+    ),
+    info(
+      SECTION,
+      `machine CPU per request direct / results on / off / bare proxy ${at}`,
+      paths.map((p) => ms(perRequest(p.machineCpuMs, p), 1)).join(' / '),
+    ),
+    info(
+      SECTION,
+      `hop process CPU per request results on / off / bare proxy ${at}`,
+      [on, off, floor].map((p) => ms(perRequest(p.hopCpuMs, p))).join(' / '),
+    ),
+  ];
+  if (busyStarts > 0) {
+    rows.push(
+      info(
+        SECTION,
+        `runs started with the machine still busy (over ${QUIET.below * 100}% for ${QUIET.timeoutMs / 1000} s) ${at}`,
+        `${busyStarts} of ${ROUNDS * paths.length}`,
+      ),
+    );
+  }
+  const failures = paths.map((p) => p.failures);
+  if (failures.some((count) => count > 0)) {
+    rows.push(
+      info(
+        SECTION,
+        `non-200 or failed ${at} (direct / on / off / bare proxy)`,
+        failures.join(' / '),
+      ),
+    );
+  }
+  return rows;
+}
+
+/** The session folder of the image, where the runner starts code with nothing to map. */
+const IMAGE_FILES_DIR = '/mnt/data';
+
+/**
+ * The session folder the adapters use: /mnt/data where it is there as in the image (a folder
+ * jobs of any uid may enter, with nothing in it), so the row measures the image's runs. Else
+ * a temporary one, where each run also loads the runner's /mnt/data mapping (about 0.25 ms).
+ */
+function sessionFolder(): { dir: string; temporary: boolean } {
+  try {
+    const found = statSync(IMAGE_FILES_DIR);
+    if (
+      found.isDirectory() &&
+      (found.mode & 0o001) !== 0 &&
+      readdirSync(IMAGE_FILES_DIR).length === 0
+    ) {
+      return { dir: IMAGE_FILES_DIR, temporary: false };
+    }
+  } catch {
+    // Not there: a temporary folder below.
+  }
+  // Real Piston's jobs run as runner uids, which must be able to enter and write it.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'psa-bench-files-'));
+  chmodSync(dir, 0o777);
+  return { dir, temporary: true };
+}
+
 export const pythonResultSection: BenchSection = async (context) => {
   const engine = benchEngine(context.repoRoot);
   // A session folder that exists, as the file store keeps one: the runner starts the code
-  // there (and says so in resultNote when it cannot). Real Piston's jobs run as runner uids,
-  // which must be able to enter and write it.
-  const filesDir = mkdtempSync(path.join(os.tmpdir(), 'psa-bench-files-'));
-  chmodSync(filesDir, 0o777);
+  // there (and says so in resultNote when it cannot).
+  const session = sessionFolder();
+  const filesDir = session.dir;
   context.progress(`python-result: against the ${engine.name}`);
   const withResults = await startAdapter(context.repoRoot, {
     ENGINE_COMMAND: engine.command,
@@ -111,7 +320,16 @@ export const pythonResultSection: BenchSection = async (context) => {
   });
   let withoutResults: AdapterService | undefined;
   let bare: Service | undefined;
-  const rows: BenchRow[] = [info(SECTION, 'engine', engine.name)];
+  const rows: BenchRow[] = [
+    info(SECTION, 'engine', engine.name),
+    info(
+      SECTION,
+      'session folder',
+      session.temporary
+        ? `${filesDir} (no empty ${IMAGE_FILES_DIR} here: runs also map ${IMAGE_FILES_DIR} paths, which the image's do not)`
+        : `${IMAGE_FILES_DIR}, as in the image`,
+    ),
+  ];
   try {
     withoutResults = await startAdapter(context.repoRoot, {
       ENGINE_URL: withResults.engineUrl,
@@ -131,143 +349,30 @@ export const pythonResultSection: BenchSection = async (context) => {
       await runLoad({ url, body, connections: 4, durationSeconds: 2 });
     }
 
-    for (const connections of [1, 16]) {
-      const paths = [
-        path_('direct', direct, DIRECT_BODY),
-        path_(
-          'results on',
-          `${withResults.url}/python/execute`,
-          ADAPTER_BODY,
-          withResults.process.pid,
-        ),
-        path_(
-          'results off',
-          `${withoutResults.url}/python/execute`,
-          ADAPTER_BODY,
-          withoutResults.process.pid,
-        ),
-        path_('bare proxy', `${bare.url}/api/v2/execute`, DIRECT_BODY, bare.process.pid),
-      ];
-      const durationSeconds = SECONDS_PER_RUN[connections] ?? 5;
-      for (let round = 0; round < ROUNDS; round += 1) {
-        // Forwards, then backwards: drift during the run hits every path alike.
-        const order = round % 2 === 0 ? paths : [...paths].reverse();
-        for (const measured of order) {
-          context.progress(
-            `python-result: ${measured.name}, ${connections} connections, round ${round + 1}`,
-          );
-          const machineBefore = machineBusyMs();
-          const hopBefore = hopCpu(measured.pid);
-          const result = await runLoad({
-            url: measured.url,
-            body: measured.body,
-            connections,
-            durationSeconds,
-          });
-          measured.machineCpuMs += machineBusyMs() - machineBefore;
-          measured.hopCpuMs += hopCpu(measured.pid) - hopBefore;
-          addLoad(measured, result);
-          const latencies = latenciesOf(result, (status) => status === 200);
-          measured.latencies.push(...latencies);
-          measured.rounds.push({
-            throughput: result.responses / result.durationSeconds,
-            p50: percentile(latencies, 50),
-          });
-        }
-      }
-      const [straight, on, off, floor] = paths as [Path, Path, Path, Path];
-      const throughput = (p: Path) => p.responses / p.seconds;
-      const p50 = (p: Path) => percentile(p.latencies, 50);
-      const perRequest = (cpuMs: number, p: Path) => cpuMs / Math.max(1, p.responses);
-      const at = `@${connections} conn`;
-      rows.push(
-        info(
-          SECTION,
-          `throughput direct / results on / off / bare proxy ${at}`,
-          paths.map((p) => rps(throughput(p))).join(' / '),
-        ),
-        info(
-          SECTION,
-          `p50 direct / results on / off / bare proxy ${at}`,
-          paths.map((p) => ms(p50(p))).join(' / '),
-        ),
-      );
-      const added = pairedMedian(
-        [on, off],
-        (round) => round.p50,
-        (a, b) => a - b,
-      );
-      const kept = pairedMedian(
-        [on, straight],
-        (round) => round.throughput,
-        (a, b) => a / b,
-      );
-      const offKept = pairedMedian(
-        [off, straight],
-        (round) => round.throughput,
-        (a, b) => a / b,
-      );
-      if (connections === 1) {
-        rows.push(
-          target(
-            SECTION,
-            `runner's added p50 (on - off, median of ${ROUNDS} rounds) ${at}`,
-            ms(added),
-            '<= 3 ms',
-            added <= 3,
-          ),
-          info(SECTION, `throughput results on / direct ${at}`, ratio(kept)),
-        );
-      } else {
-        rows.push(
-          info(SECTION, `runner's added p50 (on - off) ${at}`, ms(added)),
-          target(
-            SECTION,
-            `throughput results on / direct (median of ${ROUNDS} rounds) ${at}`,
-            ratio(kept),
-            '>= 0.95',
-            kept >= 0.95,
-          ),
-          info(SECTION, `throughput results off / direct ${at}`, ratio(offKept)),
-          info(
-            SECTION,
-            `throughput bare proxy / direct (the floor of a Node hop) ${at}`,
-            ratio(
-              pairedMedian(
-                [floor, straight],
-                (round) => round.throughput,
-                (a, b) => a / b,
-              ),
-            ),
-          ),
-          info(
-            SECTION,
-            `machine CPU per request direct / results on / off / bare proxy ${at}`,
-            paths.map((p) => ms(perRequest(p.machineCpuMs, p), 1)).join(' / '),
-          ),
-          info(
-            SECTION,
-            `hop process CPU per request results on / off / bare proxy ${at}`,
-            [on, off, floor].map((p) => ms(perRequest(p.hopCpuMs, p))).join(' / '),
-          ),
-        );
-      }
-      const failures = paths.map((p) => p.failures);
-      if (failures.some((count) => count > 0)) {
-        rows.push(
-          info(
-            SECTION,
-            `non-200 or failed ${at} (direct / on / off / bare proxy)`,
-            failures.join(' / '),
-          ),
-        );
-      }
-    }
+    const paths = [
+      path_('direct', direct, DIRECT_BODY),
+      path_(
+        'results on',
+        `${withResults.url}/python/execute`,
+        ADAPTER_BODY,
+        withResults.process.pid,
+      ),
+      path_(
+        'results off',
+        `${withoutResults.url}/python/execute`,
+        ADAPTER_BODY,
+        withoutResults.process.pid,
+      ),
+      path_('bare proxy', `${bare.url}/api/v2/execute`, DIRECT_BODY, bare.process.pid),
+    ];
+    context.progress(`python-result: one request at a time, ${TURNS_AT_ONE} turns of four paths`);
+    rows.push(...(await oneAtATime(paths)));
+    rows.push(...(await sixteenAtATime(paths, context.progress)));
   } finally {
     await bare?.stop();
     await withoutResults?.stop();
     await withResults.stop();
-    rmSync(filesDir, { recursive: true, force: true });
+    if (session.temporary) rmSync(filesDir, { recursive: true, force: true });
   }
   return rows;
 };

@@ -64,3 +64,36 @@ export function machineBusyMs(): number {
   const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
   return ((total - idle) * 1000) / clockTicks();
 }
+
+/** Every core's time, busy or not, in milliseconds (the denominator of a busy fraction). */
+function machineTotalMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  return (ticks.reduce((sum, value) => sum + value, 0) * 1000) / clockTicks();
+}
+
+export interface QuietOptions {
+  /** Quiet: less than this fraction of the machine's CPU busy over one window. */
+  below: number;
+  windowMs: number;
+  /** Gives up after this long, quiet or not. */
+  timeoutMs: number;
+}
+
+/**
+ * Waits, bounded, until the machine has gone quiet: an engine goes on with jobs whose client
+ * has left (and cleans up after each), so a load run that starts at once pays for the one
+ * before. Resolves true once quiet, false when `timeoutMs` passed first.
+ */
+export async function untilMachineQuiet(options: QuietOptions): Promise<boolean> {
+  const deadline = performance.now() + options.timeoutMs;
+  for (;;) {
+    const busyBefore = machineBusyMs();
+    const totalBefore = machineTotalMs();
+    await new Promise((resolve) => setTimeout(resolve, options.windowMs));
+    const total = machineTotalMs() - totalBefore;
+    const busy = machineBusyMs() - busyBefore;
+    if (total > 0 && busy / total < options.below) return true;
+    if (performance.now() >= deadline) return false;
+  }
+}
