@@ -18,19 +18,28 @@ describe('bench: requests taking turns', () => {
     server = http.createServer((req, res) => {
       inFlight += 1;
       mostInFlight = Math.max(mostInFlight, inFlight);
+      // In flight until its answer is out: a request sent before that would overlap it.
+      res.once('finish', () => {
+        inFlight -= 1;
+      });
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         arrivals.push(`${req.url} ${Buffer.concat(chunks).toString()}`);
-        inFlight -= 1;
-        res.writeHead(req.url === '/refused' ? 429 : 200, { 'content-type': 'application/json' });
-        res.end('{}');
+        if (req.url === '/silent') return; // never answers
+        setImmediate(() => {
+          res.writeHead(req.url === '/refused' ? 429 : 200, {
+            'content-type': 'application/json',
+          });
+          res.end('{}');
+        });
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterEach(async () => {
+    server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
 
@@ -72,23 +81,29 @@ describe('bench: requests taking turns', () => {
     }
   });
 
-  test('answers other than 200 and refused connections count as failures, not latencies', async () => {
+  test('answers other than 200, refused connections and silence count as failures, not latencies', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
 
-    const [ok, refused, unreachable] = await alternatingRequests(
+    const timeoutMs = 200;
+    const [ok, refused, unreachable, silent] = await alternatingRequests(
       [
         { url: `${base}/a`, body: '{}' },
         { url: `${base}/refused`, body: '{}' },
         { url: `http://127.0.0.1:${closedPort}/x`, body: '{}' },
+        { url: `${base}/silent`, body: '{}' },
       ],
-      3,
+      2,
+      timeoutMs,
     );
     expect(ok).toMatchObject({ failures: 0 });
-    expect(ok?.latencies).toHaveLength(3);
-    expect(refused).toMatchObject({ failures: 3, latencies: [] });
-    expect(unreachable).toMatchObject({ failures: 3, latencies: [] });
+    expect(ok?.latencies).toHaveLength(2);
+    expect(refused).toMatchObject({ failures: 2, latencies: [] });
+    expect(unreachable).toMatchObject({ failures: 2, latencies: [] });
+    expect(silent).toMatchObject({ failures: 2, latencies: [] });
+    // A failed request's time counts too: the silent target was waited on until its timeout.
+    expect(silent?.busyMs).toBeGreaterThanOrEqual(2 * timeoutMs - 5);
   });
 });

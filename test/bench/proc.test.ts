@@ -1,3 +1,5 @@
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { cpuTimeMs, machineBusyMs, untilMachineQuiet } from '../../scripts/bench/support/proc';
 
 /** Spins this process until it has used `ms` more CPU time, by its own account. */
@@ -46,5 +48,22 @@ describe('bench CPU accounting', () => {
       false,
     );
     expect(performance.now() - started).toBeGreaterThanOrEqual(200);
+  });
+
+  test('a machine with one core kept busy is not quiet at half a core', async () => {
+    // One thread spinning keeps at least one core's worth busy, whatever else runs.
+    const spinner = new Worker('const end = Date.now() + 20000; while (Date.now() < end) {}', {
+      eval: true,
+    });
+    try {
+      await new Promise((resolve) => spinner.once('online', resolve));
+      // os.cpus() counts the cpu lines of /proc/stat, the very cores the fraction is taken over.
+      const below = 0.5 / os.cpus().length;
+      await expect(untilMachineQuiet({ below, windowMs: 100, timeoutMs: 400 })).resolves.toBe(
+        false,
+      );
+    } finally {
+      await spinner.terminate();
+    }
   });
 });

@@ -3,8 +3,8 @@
  * (`print(1)`) straight to the engine, through an adapter with Python results on (the
  * default), through a second adapter attached to the same engine with them off, and through
  * a bare node:http proxy (the floor any Node hop pays), taking turns so drift on the machine
- * hits all four alike: request by request at one connection, run by run at 16. The engine is the local one, or the real Piston when REAL_PISTON_CMD
- * is set (see benchEngine).
+ * hits all four alike: request by request at one connection, run by run at 16. The engine is
+ * the local one, or the real Piston when REAL_PISTON_CMD is set (see benchEngine).
  *
  * Targets: the runner adds at most 3 ms at p50 at one connection (on minus off), and with
  * results on the adapter keeps at least 0.95 of the engine's own throughput at 16.
@@ -34,7 +34,7 @@ const SECTION = 'python-result';
 /**
  * Many short rounds rather than a few long ones: this machine's speed drifts by a quarter
  * within a minute, so each round's four paths run back to back, the ratios are taken within
- * the round, and their median is the row's figure.
+ * the round, and pairs of rounds (see pairedMedian) make the figure. Even: whole pairs.
  */
 const ROUNDS = 6;
 const SECONDS_PER_ROUND = 4;
@@ -43,7 +43,7 @@ const SECONDS_PER_ROUND = 4;
  * checks, so no run pays for the jobs and clean-ups the one before left running.
  */
 const QUIET = { below: 0.15, windowMs: 200, timeoutMs: 5_000 };
-/** Requests to each path at one connection, taking turns: about 40 s in all. */
+/** Requests to each path at one connection, taking turns: about a minute in all. */
 const TURNS_AT_ONE = 300;
 
 const DIRECT_BODY = JSON.stringify({
@@ -91,17 +91,32 @@ function median(values: number[]): number {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-/** The median over rounds of one path's figure against another's in the same round. */
+/**
+ * One path's figure against another's, within each round, then over pairs of rounds: round
+ * 2k runs the paths forwards and 2k+1 backwards (A B B A), so whatever running second does to
+ * a path (the one before it may leave work behind) falls on each side once and cancels within
+ * the pair. The figure is the median over pairs.
+ */
 function pairedMedian(
   paths: [Path, Path],
   figure: (round: { throughput: number; p50: number }) => number,
   combine: (a: number, b: number) => number,
+  acrossPair: (forwards: number, backwards: number) => number,
 ): number {
   const [a, b] = paths;
-  return median(
-    a.rounds.map((round, index) => combine(figure(round), figure(b.rounds[index] ?? round))),
+  const perRound = a.rounds.map((round, index) =>
+    combine(figure(round), figure(b.rounds[index] ?? round)),
   );
+  const perPair: number[] = [];
+  for (let index = 0; index + 1 < perRound.length; index += 2) {
+    perPair.push(acrossPair(perRound[index] as number, perRound[index + 1] as number));
+  }
+  return median(perPair);
 }
+
+/** A ratio's pair: the geometric mean, which a factor on one side and its inverse cancel in. */
+const geometricMean = (x: number, y: number) => Math.sqrt(x * y);
+const mean = (x: number, y: number) => (x + y) / 2;
 
 /**
  * @1 conn: the four paths take turns request by request (alternating.ts), so the runner's
@@ -197,6 +212,7 @@ async function sixteenAtATime(
       [p, straight],
       (round) => round.throughput,
       (a, b) => a / b,
+      geometricMean,
     );
   const onKept = kept(on);
   const at = `@${CONNECTIONS} conn`;
@@ -219,12 +235,13 @@ async function sixteenAtATime(
           [on, off],
           (round) => round.p50,
           (a, b) => a - b,
+          mean,
         ),
       ),
     ),
     target(
       SECTION,
-      `throughput results on / direct (median of ${ROUNDS} rounds) ${at}`,
+      `throughput results on / direct (median of ${ROUNDS / 2} forwards-backwards pairs of rounds) ${at}`,
       ratio(onKept),
       '>= 0.95',
       onKept >= 0.95,
@@ -282,16 +299,17 @@ async function sixteenAtATime(
 const IMAGE_FILES_DIR = '/mnt/data';
 
 /**
- * The session folder the adapters use: /mnt/data where it is there as in the image (a folder
- * jobs of any uid may enter, with nothing in it), so the row measures the image's runs. Else
- * a temporary one, where each run also loads the runner's /mnt/data mapping (about 0.25 ms).
+ * The session folder the adapters use: /mnt/data where it is there as in the image (open to
+ * every uid, mode 0777, as the adapter itself would make it for jobs, and empty), so the rows
+ * measure the image's runs and the bench changes nothing in it. Else a temporary one, where
+ * each run also loads the runner's /mnt/data mapping (about 0.25 ms).
  */
 function sessionFolder(): { dir: string; temporary: boolean } {
   try {
     const found = statSync(IMAGE_FILES_DIR);
     if (
       found.isDirectory() &&
-      (found.mode & 0o001) !== 0 &&
+      (found.mode & 0o777) === 0o777 &&
       readdirSync(IMAGE_FILES_DIR).length === 0
     ) {
       return { dir: IMAGE_FILES_DIR, temporary: false };
@@ -312,12 +330,7 @@ export const pythonResultSection: BenchSection = async (context) => {
   const session = sessionFolder();
   const filesDir = session.dir;
   context.progress(`python-result: against the ${engine.name}`);
-  const withResults = await startAdapter(context.repoRoot, {
-    ENGINE_COMMAND: engine.command,
-    LOCAL_ENGINE_LANGUAGES: 'python',
-    PYTHON_RESULT: 'true',
-    FILES_DIR: filesDir,
-  });
+  let withResults: AdapterService | undefined;
   let withoutResults: AdapterService | undefined;
   let bare: Service | undefined;
   const rows: BenchRow[] = [
@@ -326,11 +339,18 @@ export const pythonResultSection: BenchSection = async (context) => {
       SECTION,
       'session folder',
       session.temporary
-        ? `${filesDir} (no empty ${IMAGE_FILES_DIR} here: runs also map ${IMAGE_FILES_DIR} paths, which the image's do not)`
+        ? `${filesDir} (no empty ${IMAGE_FILES_DIR} of mode 0777 here: runs also map ` +
+            `${IMAGE_FILES_DIR} paths, which the image's do not)`
         : `${IMAGE_FILES_DIR}, as in the image`,
     ),
   ];
   try {
+    withResults = await startAdapter(context.repoRoot, {
+      ENGINE_COMMAND: engine.command,
+      LOCAL_ENGINE_LANGUAGES: 'python',
+      PYTHON_RESULT: 'true',
+      FILES_DIR: filesDir,
+    });
     withoutResults = await startAdapter(context.repoRoot, {
       ENGINE_URL: withResults.engineUrl,
       ENGINE_FILESYSTEM: 'shared',
@@ -371,8 +391,14 @@ export const pythonResultSection: BenchSection = async (context) => {
   } finally {
     await bare?.stop();
     await withoutResults?.stop();
-    await withResults.stop();
+    await withResults?.stop();
     if (session.temporary) rmSync(filesDir, { recursive: true, force: true });
+  }
+  // print(1) writes nothing: anything left in the image's folder is news to whoever owns it.
+  if (!session.temporary && readdirSync(filesDir).length > 0) {
+    rows.push(
+      info(SECTION, `left in ${IMAGE_FILES_DIR} after the runs`, readdirSync(filesDir).join(', ')),
+    );
   }
   return rows;
 };

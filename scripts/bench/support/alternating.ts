@@ -11,6 +11,9 @@
  */
 import http from 'node:http';
 
+/** As long as the bench's load runs wait on one request (support/load.ts). */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 export interface AlternatingTarget {
   url: string;
   /** A JSON body, POSTed. */
@@ -26,10 +29,14 @@ export interface AlternatingResult {
   busyMs: number;
 }
 
-/** `turns` requests to each target, one in flight at a time, each target on its own kept-alive socket. */
+/**
+ * `turns` requests to each target, one in flight at a time, each target on its own kept-alive
+ * socket.
+ */
 export async function alternatingRequests(
   targets: readonly AlternatingTarget[],
   turns: number,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
 ): Promise<AlternatingResult[]> {
   const agents = targets.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
   const results = targets.map(() => ({ latencies: [] as number[], failures: 0, busyMs: 0 }));
@@ -39,7 +46,9 @@ export async function alternatingRequests(
         const target = targets[index] as AlternatingTarget;
         const result = results[index] as AlternatingResult;
         const started = performance.now();
-        const status = await post(target, agents[index] as http.Agent).catch(() => 0);
+        const status = await post(target, agents[index] as http.Agent, requestTimeoutMs).catch(
+          () => 0,
+        );
         const ms = performance.now() - started;
         result.busyMs += ms;
         if (status === 200) result.latencies.push(ms);
@@ -63,7 +72,7 @@ export function shuffled(count: number): number[] {
 }
 
 /** Resolves with the status once the whole answer is in; rejects when the request fails. */
-function post(target: AlternatingTarget, agent: http.Agent): Promise<number> {
+function post(target: AlternatingTarget, agent: http.Agent, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       target.url,
@@ -82,6 +91,10 @@ function post(target: AlternatingTarget, agent: http.Agent): Promise<number> {
       },
     );
     request.once('error', reject);
+    // A target that never answers (a wedged engine) is a failure, not a bench that hangs.
+    request.setTimeout(timeoutMs, () =>
+      request.destroy(new Error(`no answer within ${timeoutMs} ms`)),
+    );
     request.end(target.body);
   });
 }

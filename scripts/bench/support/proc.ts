@@ -52,28 +52,33 @@ export function openFds(pid: number): number {
 }
 
 /**
+ * The machine's time so far, every core, in milliseconds, from one read of /proc/stat:
+ * `busy` is user and system (not idle, not waiting on I/O), `idle` idle only, `total` every
+ * state.
+ */
+function machineTimes(): { busy: number; idle: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice": guest time is
+  // already inside user (and guest_nice inside nice), so only the first eight add up.
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const toMs = (value: number) => (value * 1000) / clockTicks();
+  const total = ticks.reduce((sum, value) => sum + value, 0);
+  const idle = ticks[3] ?? 0;
+  const iowait = ticks[4] ?? 0;
+  return { busy: toMs(total - idle - iowait), idle: toMs(idle), total: toMs(total) };
+}
+
+/**
  * CPU time the whole machine has spent busy (every core, user and system, not idle or
  * waiting on I/O), in milliseconds: what a run costs everything it touches, the engine's jobs
  * included, which no one process's accounting shows.
  */
 export function machineBusyMs(): number {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
-  // "cpu  user nice system idle iowait irq softirq steal ..."
-  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = ticks.reduce((sum, value) => sum + value, 0);
-  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  return ((total - idle) * 1000) / clockTicks();
-}
-
-/** Every core's time, busy or not, in milliseconds (the denominator of a busy fraction). */
-function machineTotalMs(): number {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
-  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
-  return (ticks.reduce((sum, value) => sum + value, 0) * 1000) / clockTicks();
+  return machineTimes().busy;
 }
 
 export interface QuietOptions {
-  /** Quiet: less than this fraction of the machine's CPU busy over one window. */
+  /** Quiet: less than this fraction of the machine's time not idle over one window. */
   below: number;
   windowMs: number;
   /** Gives up after this long, quiet or not. */
@@ -88,12 +93,13 @@ export interface QuietOptions {
 export async function untilMachineQuiet(options: QuietOptions): Promise<boolean> {
   const deadline = performance.now() + options.timeoutMs;
   for (;;) {
-    const busyBefore = machineBusyMs();
-    const totalBefore = machineTotalMs();
+    const before = machineTimes();
     await new Promise((resolve) => setTimeout(resolve, options.windowMs));
-    const total = machineTotalMs() - totalBefore;
-    const busy = machineBusyMs() - busyBefore;
-    if (total > 0 && busy / total < options.below) return true;
+    const after = machineTimes();
+    const total = after.total - before.total;
+    // Waiting on I/O is not quiet: a job's clean-up on disk would still be going on.
+    const notIdle = total - (after.idle - before.idle);
+    if (total > 0 && notIdle / total < options.below) return true;
     if (performance.now() >= deadline) return false;
   }
 }
