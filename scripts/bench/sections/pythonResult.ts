@@ -118,6 +118,30 @@ function pairedMedian(
 const geometricMean = (x: number, y: number) => Math.sqrt(x * y);
 const mean = (x: number, y: number) => (x + y) / 2;
 
+/** Each path's throughput and p50, in the paths' order: direct / on / off / bare proxy. */
+function perPathRows(at: string, throughputs: number[], p50s: number[]): BenchRow[] {
+  return [
+    info(
+      SECTION,
+      `throughput direct / results on / off / bare proxy ${at}`,
+      throughputs.map((value) => rps(value)).join(' / '),
+    ),
+    info(
+      SECTION,
+      `p50 direct / results on / off / bare proxy ${at}`,
+      p50s.map((value) => ms(value)).join(' / '),
+    ),
+  ];
+}
+
+/** A row only when some request failed or answered other than 200. */
+function failureRows(at: string, failures: number[]): BenchRow[] {
+  if (!failures.some((count) => count > 0)) return [];
+  return [
+    info(SECTION, `non-200 or failed ${at} (direct / on / off / bare proxy)`, failures.join(' / ')),
+  ];
+}
+
 /**
  * @1 conn: the four paths take turns request by request (alternating.ts), so the runner's
  * added p50 is not the machine's drift between one path's run and the next.
@@ -130,17 +154,8 @@ async function oneAtATime(paths: readonly Path[]): Promise<BenchRow[]> {
   const perSecond = (result: AlternatingResult) =>
     result.latencies.length / Math.max(0.001, result.busyMs / 1000);
   const added = p50(on) - p50(off);
-  const rows = [
-    info(
-      SECTION,
-      `throughput direct / results on / off / bare proxy ${at}`,
-      results.map((r) => rps(perSecond(r))).join(' / '),
-    ),
-    info(
-      SECTION,
-      `p50 direct / results on / off / bare proxy ${at}`,
-      results.map((r) => ms(p50(r))).join(' / '),
-    ),
+  return [
+    ...perPathRows(at, results.map(perSecond), results.map(p50)),
     target(
       SECTION,
       `runner's added p50 (on - off, ${TURNS_AT_ONE} requests each, taking turns) ${at}`,
@@ -153,18 +168,11 @@ async function oneAtATime(paths: readonly Path[]): Promise<BenchRow[]> {
       `throughput results on / direct ${at}`,
       ratio(perSecond(on) / perSecond(straight)),
     ),
+    ...failureRows(
+      at,
+      results.map((r) => r.failures),
+    ),
   ];
-  const failures = results.map((r) => r.failures);
-  if (failures.some((count) => count > 0)) {
-    rows.push(
-      info(
-        SECTION,
-        `non-200 or failed ${at} (direct / on / off / bare proxy)`,
-        failures.join(' / '),
-      ),
-    );
-  }
-  return rows;
 }
 
 const CONNECTIONS = 16;
@@ -217,16 +225,7 @@ async function sixteenAtATime(
   const onKept = kept(on);
   const at = `@${CONNECTIONS} conn`;
   const rows = [
-    info(
-      SECTION,
-      `throughput direct / results on / off / bare proxy ${at}`,
-      paths.map((p) => rps(throughput(p))).join(' / '),
-    ),
-    info(
-      SECTION,
-      `p50 direct / results on / off / bare proxy ${at}`,
-      paths.map((p) => ms(p50(p))).join(' / '),
-    ),
+    ...perPathRows(at, paths.map(throughput), paths.map(p50)),
     info(
       SECTION,
       `runner's added p50 (on - off) ${at}`,
@@ -282,16 +281,12 @@ async function sixteenAtATime(
       ),
     );
   }
-  const failures = paths.map((p) => p.failures);
-  if (failures.some((count) => count > 0)) {
-    rows.push(
-      info(
-        SECTION,
-        `non-200 or failed ${at} (direct / on / off / bare proxy)`,
-        failures.join(' / '),
-      ),
-    );
-  }
+  rows.push(
+    ...failureRows(
+      at,
+      paths.map((p) => p.failures),
+    ),
+  );
   return rows;
 }
 
