@@ -1,6 +1,7 @@
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { procStatFields } from '../system/procStat';
 
 /**
  * A temporary folder for this process alone, named `<prefix><pid>-<start>-<random>`, where
@@ -48,10 +49,7 @@ function sweepAbandonedFolders(prefix: string, parent: string): void {
 /** When a process started, in clock ticks since boot (/proc/<pid>/stat field 22); 0 unknown. */
 function startTime(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ...": comm may hold spaces and parentheses, so count after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]);
+    const ticks = Number(procStatFields(pid)[19]);
     return Number.isSafeInteger(ticks) ? ticks : 0;
   } catch {
     return 0;

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { procStatFields } from '../system/procStat';
 
 export interface ProcessInfo {
   pid: number;
@@ -45,10 +46,7 @@ export function listProcesses(procRoot = '/proc'): ProcessInfo[] {
 
 export function readProcess(pid: number, procRoot = '/proc'): ProcessInfo | null {
   try {
-    const stat = readFileSync(path.join(procRoot, String(pid), 'stat'), 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces or ')': fields after
-    // the last ')' are: state, ppid, pgrp, ...
-    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const after = procStatFields(pid, procRoot);
     const state = after[0] ?? '?';
     const pgid = Number(after[2]);
     const status = readFileSync(path.join(procRoot, String(pid), 'status'), 'utf8');

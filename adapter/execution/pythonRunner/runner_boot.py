@@ -5,7 +5,7 @@
 # carries runner_warm.py after this file instead. The same rules as runner.py.
 #
 # Every run parses this file before anything runs, so it holds only what a user's run needs:
-# the warm-up's one function, when it was here, cost each run about 0.1 ms of CPU.
+# the warm-up's one function alone would cost each run about 0.1 ms of CPU.
 
 # What every compiled part is called: the same whoever compiled it, so tracebacks can hide it.
 _PISTON_SESSION_CODE_NAME = '<piston-session-runner>'

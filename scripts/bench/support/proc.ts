@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { procStatFields } from '../../../adapter/system/procStat';
 
 let ticksPerSecond: number | undefined;
 
@@ -21,10 +22,8 @@ function clockTicks(): number {
 
 /** User plus system CPU time the process has used, in milliseconds (10 ms resolution). */
 export function cpuTimeMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // "pid (comm) state ..." and comm may hold spaces: count fields after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "state".
+  const fields = procStatFields(pid);
+  // utime and stime are fields 14 and 15 of proc(5).
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1000) / clockTicks();
 }
